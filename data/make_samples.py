@@ -1,0 +1,26 @@
+"""Regenerate the bundled sample photos from scikit-image's data (licences: data/README.md).
+
+    python data/make_samples.py    # writes data/samples/{train,test}/*.png
+"""
+import os
+
+import cv2
+import skimage.data
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# name in skimage.data -> (split, width, height)
+PHOTOS = {
+    'astronaut': ('train', 256, 256),
+    'coffee': ('train', 300, 200),
+    'rocket': ('train', 300, 200),
+    'chelsea': ('test', 240, 160),
+}
+
+if __name__ == '__main__':
+    for name, (split, w, h) in PHOTOS.items():
+        rgb = getattr(skimage.data, name)()
+        img = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), (w, h), interpolation=cv2.INTER_AREA)
+        out = os.path.join(HERE, 'samples', split, f'{name}.png')
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        cv2.imwrite(out, img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        print(out, img.shape)

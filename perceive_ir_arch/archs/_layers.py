@@ -1,0 +1,168 @@
+"""Building blocks of the Restormer-style U-Net that Perceive-IR uses.
+
+Everything here works on NCHW tensors.  Attention is "transposed": it mixes the C/h
+channels of a head using all pixels, so its cost is linear in the number of pixels.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    'ChannelLayerNorm', 'ChannelAttention', 'GatedDconvFFN', 'TransformerBlock',
+    'PromptGuidedCrossAttention', 'EnhancedTransformerBlock', 'Downsample', 'Upsample',
+    'gdfn_hidden',
+]
+
+
+def gdfn_hidden(dim: int, expansion: float) -> int:
+    """Hidden width of one GDFN branch (the release truncates, as Restormer does)."""
+    return int(dim * expansion)
+
+
+class ChannelLayerNorm(nn.Module):
+    """Layer norm over channels at every pixel, with weight and bias."""
+
+    def __init__(self, dim: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # F.layer_norm wants the normalised axis last; a permuted view avoids a copy
+        # into a (B, HW, C) buffer and back.
+        y = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],), self.weight, self.bias, self.eps)
+        return y.permute(0, 3, 1, 2)
+
+
+def _conv1x1(cin: int, cout: int, bias: bool) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, kernel_size=1, bias=bias)
+
+
+def _dwconv3x3(dim: int, bias: bool) -> nn.Conv2d:
+    return nn.Conv2d(dim, dim, kernel_size=3, padding=1, groups=dim, bias=bias)
+
+
+def _transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int,
+                          temperature: torch.Tensor) -> torch.Tensor:
+    """softmax(norm(q) norm(k)^T * t) v over channels; q, k, v: B x C x H x W."""
+    b, c, h, w = q.shape
+    q = F.normalize(q.reshape(b, heads, c // heads, h * w), dim=-1)
+    k = F.normalize(k.reshape(b, heads, c // heads, h * w), dim=-1)
+    v = v.reshape(b, heads, c // heads, h * w)
+    attn = torch.softmax((q @ k.transpose(-2, -1)) * temperature, dim=-1)
+    return (attn @ v).reshape(b, c, h, w)
+
+
+class ChannelAttention(nn.Module):
+    """MDTA: multi-Dconv head transposed attention."""
+
+    def __init__(self, dim: int, heads: int, bias: bool = True) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f'channels ({dim}) must be divisible by heads ({heads})')
+        self.heads = heads
+        self.temperature = nn.Parameter(torch.ones(heads, 1, 1))
+        self.qkv = _conv1x1(dim, dim * 3, bias)
+        self.qkv_dwconv = _dwconv3x3(dim * 3, bias)
+        self.project_out = _conv1x1(dim, dim, bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.qkv_dwconv(self.qkv(x)).chunk(3, dim=1)
+        return self.project_out(_transposed_attention(q, k, v, self.heads, self.temperature))
+
+
+class GatedDconvFFN(nn.Module):
+    """GDFN: gelu(a) * b after a 1x1 expansion and a depthwise 3x3."""
+
+    def __init__(self, dim: int, expansion: float = 2.66, bias: bool = True) -> None:
+        super().__init__()
+        hidden = gdfn_hidden(dim, expansion)
+        self.project_in = _conv1x1(dim, hidden * 2, bias)
+        self.dwconv = _dwconv3x3(hidden * 2, bias)
+        self.project_out = _conv1x1(hidden, dim, bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.dwconv(self.project_in(x)).chunk(2, dim=1)
+        return self.project_out(F.gelu(a) * b)
+
+
+class TransformerBlock(nn.Module):
+    """TB: x += MDTA(LN(x)); x += GDFN(LN(x))."""
+
+    def __init__(self, dim: int, heads: int, expansion: float = 2.66, bias: bool = True) -> None:
+        super().__init__()
+        self.norm1 = ChannelLayerNorm(dim)
+        self.attn = ChannelAttention(dim, heads, bias)
+        self.norm2 = ChannelLayerNorm(dim)
+        self.ffn = GatedDconvFFN(dim, expansion, bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x))
+        return x + self.ffn(self.norm2(x))
+
+
+class PromptGuidedCrossAttention(nn.Module):
+    """PGCA: channel attention whose query comes from the guidance map g."""
+
+    def __init__(self, dim: int, heads: int, bias: bool = True) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f'channels ({dim}) must be divisible by heads ({heads})')
+        self.heads = heads
+        self.temperature = nn.Parameter(torch.ones(heads, 1, 1))
+        self.q = _conv1x1(dim, dim, bias)
+        self.q_dwconv = _dwconv3x3(dim, bias)
+        self.kv = _conv1x1(dim, dim * 2, bias)
+        self.kv_dwconv = _dwconv3x3(dim * 2, bias)
+        self.project_out = _conv1x1(dim, dim, bias)
+
+    def forward(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        q = self.q_dwconv(self.q(g))
+        k, v = self.kv_dwconv(self.kv(x)).chunk(2, dim=1)
+        return self.project_out(_transposed_attention(q, k, v, self.heads, self.temperature))
+
+
+class EnhancedTransformerBlock(nn.Module):
+    """ETB: a transformer block steered by the level's guided features g.
+
+    release (default): c = PGCA(LN(x), LN(g)); x' = g + MDTA(LN(c)); x' + GDFN(LN(x'))
+    figure:            c = PGCA(LN(x), LN(g)); x' = g + c;            x' + GDFN(LN(x'))
+    """
+
+    def __init__(self, dim: int, heads: int, expansion: float = 2.66, bias: bool = True,
+                 variant: str = 'release') -> None:
+        super().__init__()
+        if variant not in ('release', 'figure'):
+            raise ValueError(f"etb_variant must be 'release' or 'figure', got {variant!r}")
+        self.norm_x = ChannelLayerNorm(dim)
+        self.norm_g = ChannelLayerNorm(dim)
+        self.cross_attn = PromptGuidedCrossAttention(dim, heads, bias)
+        if variant == 'release':
+            self.norm_c = ChannelLayerNorm(dim)
+            self.attn = ChannelAttention(dim, heads, bias)
+        else:
+            self.norm_c = self.attn = None
+        self.norm2 = ChannelLayerNorm(dim)
+        self.ffn = GatedDconvFFN(dim, expansion, bias)
+
+    def forward(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        c = self.cross_attn(self.norm_x(x), self.norm_g(g))
+        x = g + (self.attn(self.norm_c(c)) if self.attn is not None else c)
+        return x + self.ffn(self.norm2(x))
+
+
+class Downsample(nn.Sequential):
+    """conv3x3 C -> C/2, pixel-unshuffle(2): C x H x W -> 2C x H/2 x W/2."""
+
+    def __init__(self, dim: int, bias: bool = True) -> None:
+        super().__init__(nn.Conv2d(dim, dim // 2, 3, padding=1, bias=bias), nn.PixelUnshuffle(2))
+
+
+class Upsample(nn.Sequential):
+    """conv3x3 C -> 2C, pixel-shuffle(2): C x H x W -> C/2 x 2H x 2W."""
+
+    def __init__(self, dim: int, bias: bool = True) -> None:
+        super().__init__(nn.Conv2d(dim, dim * 2, 3, padding=1, bias=bias), nn.PixelShuffle(2))

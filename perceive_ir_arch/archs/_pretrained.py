@@ -1,0 +1,37 @@
+"""Where every pretrained part is published, and how a local copy is found.
+
+Nothing here downloads: the plugin runs offline, so a pretrained part is always a local
+file that the options name.  This table only tells the user where to fetch it.
+"""
+from __future__ import annotations
+
+import os
+
+__all__ = ['PUBLISHED', 'resolve_pretrained']
+
+# name -> where the weights are published (shown in the error when the file is missing)
+PUBLISHED: dict[str, str] = {
+    'dinov2_vitb14': ('https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m '
+                      '(model.safetensors), or Meta\'s original '
+                      'https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_pretrain.pth'),
+    'dinov2_vits14': ('https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m '
+                      '(model.safetensors), or Meta\'s original '
+                      'https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/dinov2_vits14_pretrain.pth'),
+}
+
+
+def resolve_pretrained(path: str | None, *, option: str, name: str) -> str | None:
+    """Return the absolute path of a local weight file, or None for random weights.
+
+    Raises FileNotFoundError naming the option, the file and where it is published.
+    """
+    if path is None:
+        return None
+    full = os.path.abspath(os.path.expanduser(os.path.expandvars(str(path))))
+    if not os.path.isfile(full):
+        where = PUBLISHED.get(name, 'the publisher of this architecture')
+        raise FileNotFoundError(
+            f'{option}: weight file {full!r} does not exist. This plugin never downloads; '
+            f'fetch the {name} weights from {where}, point {option} at the file, '
+            f'or set {option}: ~ for random weights (tests and demos only).')
+    return full

@@ -1,0 +1,215 @@
+"""PerceiveIR: a Restormer-style 4-level U-Net steered by semantic and degradation prompts.
+
+Guidance at each decoder level l (and the latent level):
+    Y_l = X_l * (1 + gamma_l) + beta_l,   [gamma_l, beta_l] = PGM_l([F_l ; z])
+where F_l is a frozen DINOv2 class token and z the CFE degradation vector; every block of
+the level is an ETB that cross-attends from Y_l.  With both guidance flags off, the
+latent and decoder blocks are plain transformer blocks: the plain backbone.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._registry import register_arch
+from ._layers import Downsample, EnhancedTransformerBlock, TransformerBlock, Upsample
+from .degradation_encoder import build_degradation_encoder
+from .semantic_encoder import SEMANTIC_ENCODERS, SemanticEncoder, build_semantic_encoder
+
+__all__ = ['PerceiveIR', 'PromptGuidanceModule', 'pad_to_multiple']
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
+    """Pad H and W at the bottom/right to a multiple; reflect where the image allows it."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        mode = 'reflect' if ph < h and pw < w else 'replicate'
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return x, h, w
+
+
+class PromptGuidanceModule(nn.Module):
+    """PGM: guidance vector -> (gamma, beta) -> X * (1 + gamma) + beta."""
+
+    def __init__(self, in_dim: int, dim: int, separate: bool = False) -> None:
+        super().__init__()
+        self.dim = dim
+        if separate:  # the paper figure: one branch each for gamma and beta
+            self.gamma = nn.Sequential(nn.Linear(in_dim, dim), nn.GELU(), nn.Linear(dim, dim))
+            self.beta = nn.Sequential(nn.Linear(in_dim, dim), nn.GELU(), nn.Linear(dim, dim))
+            self.mlp = None
+        else:  # the release: one MLP whose output is split
+            self.mlp = nn.Sequential(nn.Linear(in_dim, 2 * dim), nn.GELU(),
+                                     nn.Linear(2 * dim, 2 * dim))
+
+    def forward(self, x: torch.Tensor, prompt: torch.Tensor) -> torch.Tensor:
+        if self.mlp is not None:
+            gamma, beta = self.mlp(prompt).chunk(2, dim=1)
+        else:
+            gamma, beta = self.gamma(prompt), self.beta(prompt)
+        return x * (1 + gamma[..., None, None]) + beta[..., None, None]
+
+
+class _GuidedLevel(nn.Module):
+    """The blocks of one latent/decoder level, with their PGM when guided."""
+
+    def __init__(self, dim: int, heads: int, depth: int, expansion: float, bias: bool,
+                 prompt_dim: int, etb_variant: str, separate_pgm: bool) -> None:
+        super().__init__()
+        if prompt_dim:
+            self.pgm = PromptGuidanceModule(prompt_dim, dim, separate_pgm)
+            self.blocks = nn.ModuleList(
+                EnhancedTransformerBlock(dim, heads, expansion, bias, etb_variant) for _ in range(depth))
+        else:
+            self.pgm = None
+            self.blocks = nn.ModuleList(
+                TransformerBlock(dim, heads, expansion, bias) for _ in range(depth))
+
+    def forward(self, x: torch.Tensor, prompt: torch.Tensor | None) -> torch.Tensor:
+        if self.pgm is None:
+            for blk in self.blocks:
+                x = blk(x)
+            return x
+        g = self.pgm(x, prompt)
+        for blk in self.blocks:
+            x = blk(x, g)
+        return x
+
+
+@register_arch
+class PerceiveIR(nn.Module):
+    """Perceive-IR restorer: B x 3 x H x W in [0, 1] -> restored image, same size.
+
+    Args:
+        dim: channels at level 1 (doubling per level: 48, 96, 192, 384).
+        num_blocks: transformer blocks per level 1..4; levels 1-3 count both the encoder
+            and the decoder, level 4 is the latent.
+        num_refinement_blocks: TBs after the decoder at level-1 width.
+        heads: attention heads per level.
+        ffn_expansion_factor: GDFN width factor.
+        bias: biases in every convolution (the release has them).
+        semantic_guidance: feed DINOv2 class tokens to the PGMs.
+        degradation_guidance: feed the CFE degradation vector z to the PGMs.
+        semantic_encoder: a name in ``SEMANTIC_ENCODERS`` (DINOv2 ViT-B/14 by default).
+        semantic_pretrained: local weight file for it; None = random weights (logged).
+        degradation_dim: size of z.
+        cfe_variant: 'release' (strided convs) or 'airnet' (paper figure).
+        etb_variant: 'release' (extra MDTA in the ETB) or 'figure'.
+        pgm_variant: 'joint' (release: one MLP, split) or 'separate' (figure).
+
+    The semantic encoder is frozen and kept out of ``state_dict()``, ``parameters()`` and
+    hence out of BasicSR's checkpoints, optimizer and EMA; ``.to()`` still moves it.
+    """
+
+    def __init__(self, dim: int = 48, num_blocks: Sequence[int] = (4, 6, 6, 8),
+                 num_refinement_blocks: int = 4, heads: Sequence[int] = (1, 2, 4, 8),
+                 ffn_expansion_factor: float = 2.66, bias: bool = True,
+                 semantic_guidance: bool = True, degradation_guidance: bool = True,
+                 semantic_encoder: str = 'dinov2_vitb14', semantic_pretrained: str | None = None,
+                 degradation_dim: int = 128, cfe_variant: str = 'release',
+                 etb_variant: str = 'release', pgm_variant: str = 'joint') -> None:
+        super().__init__()
+        if len(num_blocks) != 4 or len(heads) != 4:
+            raise ValueError(f'num_blocks and heads need 4 entries (levels 1-4), got '
+                             f'{list(num_blocks)} and {list(heads)}')
+        if pgm_variant not in ('joint', 'separate'):
+            raise ValueError(f"pgm_variant must be 'joint' or 'separate', got {pgm_variant!r}")
+        dims = [dim * 2 ** i for i in range(4)]
+        exp = ffn_expansion_factor
+
+        self.cfe = build_degradation_encoder(cfe_variant, degradation_dim) if degradation_guidance else None
+        sem_dim = 0
+        encoder = None
+        if semantic_guidance:
+            encoder = build_semantic_encoder(semantic_encoder, semantic_pretrained)
+            sem_dim = encoder.dim
+        # not an nn.Module attribute: frozen, shared, never in state_dict / parameters
+        object.__setattr__(self, 'semantic_encoder', encoder)
+        prompt_dim = sem_dim + (degradation_dim if degradation_guidance else 0)
+
+        self.embed = nn.Conv2d(3, dim, 3, padding=1, bias=bias)
+        self.encoders = nn.ModuleList(
+            nn.Sequential(*[TransformerBlock(dims[i], heads[i], exp, bias) for _ in range(num_blocks[i])])
+            for i in range(3))
+        self.downs = nn.ModuleList(Downsample(dims[i], bias) for i in range(3))
+        self.latent = _GuidedLevel(dims[3], heads[3], num_blocks[3], exp, bias, prompt_dim,
+                                   etb_variant, pgm_variant == 'separate')
+        # decoder lists run from level 3 up to level 1
+        self.ups = nn.ModuleList(Upsample(dims[i + 1], bias) for i in reversed(range(3)))
+        self.reduces = nn.ModuleList(
+            nn.Conv2d(dims[i + 1], dims[i], 1, bias=bias) for i in reversed(range(3)))
+        self.decoders = nn.ModuleList(
+            _GuidedLevel(dims[i], heads[i], num_blocks[i], exp, bias, prompt_dim, etb_variant,
+                         pgm_variant == 'separate') for i in reversed(range(3)))
+        self.refinement = nn.Sequential(
+            *[TransformerBlock(dim, heads[0], exp, bias) for _ in range(num_refinement_blocks)])
+        self.output = nn.Conv2d(dim, 3, 3, padding=1, bias=bias)
+
+    # -- frozen encoder bookkeeping ---------------------------------------------------
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        if self.semantic_encoder is not None:
+            self.semantic_encoder._apply(fn)
+        return self
+
+    @property
+    def guided(self) -> bool:
+        return self.cfe is not None or self.semantic_encoder is not None
+
+    # -- guidance ---------------------------------------------------------------------
+    def semantic_features(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Frozen DINOv2 class tokens, B x 4 x D (None when semantic guidance is off).
+
+        Compute once and pass to ``forward(semantic=...)`` to share them (tiles, losses).
+        """
+        enc = self.semantic_encoder
+        if enc is None:
+            return None
+        if enc.mean.device != x.device:  # shared with another network on another device
+            enc.to(x.device)
+        return enc(x)
+
+    def degradation_vector(self, x: torch.Tensor) -> torch.Tensor:
+        """The CFE's L2-normalised degradation vector z (B x degradation_dim)."""
+        if self.cfe is None:
+            raise RuntimeError('degradation_vector() needs degradation_guidance: true')
+        return self.cfe(x)
+
+    def _prompts(self, x: torch.Tensor, semantic: torch.Tensor | None,
+                 z: torch.Tensor | None) -> list[torch.Tensor | None]:
+        """Per-level guidance vectors for levels 1..4 (None everywhere when unguided)."""
+        if not self.guided:
+            return [None] * 4
+        parts = []
+        if self.semantic_encoder is not None:
+            sem = self.semantic_features(x) if semantic is None else semantic
+            parts.append(sem.to(x.dtype))
+        if self.cfe is not None:
+            z = self.cfe(x) if z is None else z
+            parts.append(z[:, None, :].expand(-1, 4, -1))
+        prompt = torch.cat(parts, dim=2)
+        return list(prompt.unbind(dim=1))
+
+    # -- forward ----------------------------------------------------------------------
+    def forward(self, x: torch.Tensor, semantic: torch.Tensor | None = None,
+                z: torch.Tensor | None = None) -> torch.Tensor:
+        """Restore ``x``; ``semantic`` / ``z`` may be given precomputed (whole-image
+        guidance shared by tiles, or computed once per training step)."""
+        prompts = self._prompts(x, semantic, z)
+        inp, h, w = pad_to_multiple(x, 8)
+        feat = self.embed(inp)
+        skips = []
+        for enc, down in zip(self.encoders, self.downs):
+            feat = enc(feat)
+            skips.append(feat)
+            feat = down(feat)
+        feat = self.latent(feat, prompts[3])
+        for up, reduce, dec, skip, prompt in zip(self.ups, self.reduces, self.decoders,
+                                                 reversed(skips), reversed(prompts[:3])):
+            feat = dec(reduce(torch.cat([up(feat), skip], dim=1)), prompt)
+        out = self.output(self.refinement(feat)) + inp
+        return out[..., :h, :w]

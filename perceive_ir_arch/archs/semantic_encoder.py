@@ -1,0 +1,115 @@
+"""The frozen semantic encoder (SGM): DINOv2 class tokens after chosen blocks.
+
+Architectures are data: ``SEMANTIC_ENCODERS`` maps a name to a timm architecture and the
+blocks whose class token is read.  Weights come from a local file (see ``_pretrained``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._pretrained import resolve_pretrained
+
+__all__ = ['SEMANTIC_ENCODERS', 'SemanticEncoder', 'build_semantic_encoder']
+
+logger = logging.getLogger('basicsr.perceive_ir')
+
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class SemanticEncoderSpec:
+    timm_name: str
+    blocks: tuple[int, ...]  # 0-based indices of the blocks whose class token is read
+    img_size: int = 224
+    timm_kwargs: dict = field(default_factory=dict)
+
+
+SEMANTIC_ENCODERS: dict[str, SemanticEncoderSpec] = {
+    # the paper's choice: class tokens after blocks 1, 4, 8, 12 of ViT-B/14 (768-d)
+    'dinov2_vitb14': SemanticEncoderSpec('vit_base_patch14_dinov2', (0, 3, 7, 11)),
+    # the weaker hint in the authors' older material (384-d)
+    'dinov2_vits14': SemanticEncoderSpec('vit_small_patch14_dinov2', (0, 3, 7, 11)),
+    # tests and CPU demos: random weights only, 16-d tokens from a 28x28 input
+    'dinov2_tiny': SemanticEncoderSpec('vit_small_patch14_dinov2', (0, 1, 2, 3), img_size=28,
+                                       timm_kwargs=dict(embed_dim=16, depth=4, num_heads=1)),
+}
+
+
+class SemanticEncoder(nn.Module):
+    """Image in [0, 1] (B x 3 x H x W) -> B x len(blocks) x D class tokens.
+
+    Always in eval mode and without gradients: ``train()`` cannot switch it back.
+    """
+
+    def __init__(self, name: str, pretrained: str | None = None,
+                 option: str = 'network_g.semantic_pretrained') -> None:
+        super().__init__()
+        if name not in SEMANTIC_ENCODERS:
+            raise ValueError(f'unknown semantic encoder {name!r}; choose one of '
+                             f'{sorted(SEMANTIC_ENCODERS)}')
+        spec = SEMANTIC_ENCODERS[name]
+        file = resolve_pretrained(pretrained, option=option, name=name)
+        import timm  # heavy: imported only when an encoder is built
+
+        kwargs = dict(img_size=spec.img_size, **spec.timm_kwargs)
+        if file is None:
+            # A fixed seed makes "random" weights the same in every process (DDP ranks
+            # are seeded differently) and in every rebuild (checkpoint round trips).
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                self.vit = timm.create_model(spec.timm_name, pretrained=False, **kwargs)
+            logger.warning(f'Semantic encoder {name}: RANDOM weights (pretrained: ~). '
+                           'Fine for tests and demos; the method needs the real DINOv2 file.')
+        else:
+            self.vit = timm.create_model(spec.timm_name, pretrained=True,
+                                         pretrained_cfg_overlay=dict(file=file), **kwargs)
+            logger.info(f'Semantic encoder {name}: weights from {file}')
+        self.name, self.blocks, self.img_size = name, spec.blocks, spec.img_size
+        self.dim = self.vit.embed_dim
+        self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        super().train(False)
+
+    def train(self, mode: bool = True) -> 'SemanticEncoder':
+        return self  # frozen: dropout / drop-path stay off whatever the caller asks
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=(self.img_size, self.img_size), mode='bicubic',
+                          align_corners=False, antialias=True)
+        x = (x - self.mean) / self.std
+        tokens = self.vit.forward_intermediates(
+            x, indices=list(self.blocks), return_prefix_tokens=True, norm=False,
+            stop_early=True, output_fmt='NLC', intermediates_only=True)
+        return torch.stack([prefix[:, 0] for _, prefix in tokens], dim=1)
+
+
+_shared: 'weakref.WeakValueDictionary[tuple, SemanticEncoder]' = weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
+def build_semantic_encoder(name: str, pretrained: str | None = None,
+                           option: str = 'network_g.semantic_pretrained') -> SemanticEncoder:
+    """Build, or reuse while alive, the frozen encoder for (name, file).
+
+    BasicSR builds ``net_g`` and ``net_g_ema`` from the same options; sharing the frozen
+    encoder keeps one 86M-parameter copy instead of two.
+    """
+    # the default device is part of the key: a meta-device build (parameter counting)
+    # must not be handed to a real network later
+    key = (name, None if pretrained is None else str(pretrained), str(torch.empty(0).device))
+    with _shared_lock:
+        enc = _shared.get(key)
+        if enc is None:
+            enc = SemanticEncoder(name, pretrained, option)
+            _shared[key] = enc
+        return enc

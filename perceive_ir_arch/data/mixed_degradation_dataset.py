@@ -1,0 +1,286 @@
+"""MixedDegradationDataset: all-in-one training and test data, one task label per sample."""
+from __future__ import annotations
+
+import bisect
+import difflib
+import os
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils import data
+
+from .._registry import register_dataset
+from ._files import decode_image, index_folder, lmdb_path_of
+from .degradations import SYNTHESIZERS
+from .layouts import LAYOUTS, TASKS
+
+__all__ = ['MixedDegradationDataset']
+
+_SOURCE_KEYS = {'task', 'layout', 'dataroot', 'dataroot_lq', 'dataroot_gt', 'lq_dir', 'gt_dir',
+                'lq_pattern', 'gt_name', 'sigmas', 'repeat'}
+
+
+@dataclass(frozen=True)
+class _Item:
+    lq: str | None  # file path (disk) or key (lmdb); None when synthesised
+    gt: str
+    name: str  # relative name without extension, unique within the source
+    sigma: float | None  # fixed noise level (evaluation) or None
+
+
+@dataclass
+class _Source:
+    task: str
+    layout: str
+    items: list[_Item]
+    repeat: int
+    sigmas: tuple[float, ...]
+    lq_db: str | None  # LMDB client keys (the .lmdb paths)
+    gt_db: str | None
+
+    @property
+    def synthetic(self) -> bool:
+        return self.items[0].lq is None
+
+
+def _check_keys(src: dict, where: str) -> None:
+    for key in src:
+        if key not in _SOURCE_KEYS:
+            close = difflib.get_close_matches(key, sorted(_SOURCE_KEYS), n=1)
+            hint = f' (did you mean {close[0]!r}?)' if close else ''
+            raise KeyError(f'{where}: unknown key {key!r}{hint}; allowed: {sorted(_SOURCE_KEYS)}')
+
+
+def _stable_hash(text: str) -> int:
+    return zlib.crc32(text.encode('utf-8'))
+
+
+def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
+    _check_keys(src, where)
+    task = src.get('task')
+    if task not in TASKS:
+        raise ValueError(f'{where}.task: {task!r} is not one of {list(TASKS)}')
+    layout_name = src.get('layout', 'synthetic' if task == 'denoise' else None)
+    if layout_name is None:
+        raise KeyError(f'{where}.layout: required for task {task!r}; one of {sorted(LAYOUTS)}')
+    if layout_name not in LAYOUTS:
+        close = difflib.get_close_matches(str(layout_name), sorted(LAYOUTS), n=1)
+        hint = f' (did you mean {close[0]!r}?)' if close else ''
+        raise ValueError(f'{where}.layout: {layout_name!r} is not a layout{hint}; one of {sorted(LAYOUTS)}')
+    layout = LAYOUTS[layout_name]
+    repeat = int(src.get('repeat', 1))
+    if repeat < 1:
+        raise ValueError(f'{where}.repeat must be >= 1, got {repeat}')
+    sigmas = tuple(float(s) for s in src.get('sigmas', (15, 25, 50) if task == 'denoise' else ()))
+    if task == 'denoise' and not sigmas:
+        raise ValueError(f'{where}.sigmas: denoise needs at least one noise level')
+
+    def root(kind: str) -> str:
+        explicit = src.get(f'dataroot_{kind}')
+        if explicit is not None:
+            return str(explicit)
+        if src.get('dataroot') is None:
+            raise KeyError(f'{where}: give dataroot (or dataroot_lq and dataroot_gt)')
+        sub = src.get(f'{kind}_dir', getattr(layout, f'{kind}_dir'))
+        return os.path.join(str(src['dataroot']), sub) if sub else str(src['dataroot'])
+
+    gt_root = root('gt')
+    gt_index = index_folder(gt_root, backend)
+    gt_db = lmdb_path_of(gt_root) if backend == 'lmdb' else None
+    if not gt_index:
+        raise ValueError(f'{where}: no images in {gt_root!r} (layout {layout_name!r}: '
+                         f'{layout.example})')
+
+    if layout.lq_dir is None:  # synthetic: clean images only
+        levels = sigmas if task == 'denoise' and not train else (None,)
+        items = [_Item(None, gt, name, s) for name, gt in gt_index.items() for s in levels]
+        return _Source(task, layout_name, items, repeat, sigmas, None, gt_db)
+
+    lq_root = root('lq')
+    lq_index = index_folder(lq_root, backend)
+    lq_db = lmdb_path_of(lq_root) if backend == 'lmdb' else None
+    pattern = re.compile(src.get('lq_pattern', layout.lq_pattern))
+    template = src.get('gt_name', layout.gt_name)
+    items, missing = [], []
+    for name, lq in lq_index.items():
+        m = pattern.fullmatch(name)
+        if m is None:
+            continue  # e.g. the sharp/ images beside blur/ in the GoPro layout
+        gt_name = template.format(**{k: v or '' for k, v in m.groupdict().items()})
+        if gt_name in gt_index:
+            items.append(_Item(lq, gt_index[gt_name], name, None))
+        else:
+            missing.append(f'{name} -> {gt_name}')
+    if missing:
+        shown = '; '.join(missing[:5]) + (f'; ... ({len(missing)} in all)' if len(missing) > 5 else '')
+        raise FileNotFoundError(
+            f'{where}: {len(missing)} degraded images in {lq_root!r} have no clean image in '
+            f'{gt_root!r} (layout {layout_name!r}: {layout.example}): {shown}')
+    if not items:
+        raise ValueError(f'{where}: no degraded image in {lq_root!r} matches the layout '
+                         f'{layout_name!r} ({layout.example}); found {len(lq_index)} images')
+    return _Source(task, layout_name, items, repeat, sigmas, lq_db, gt_db)
+
+
+def _center_crop(img: np.ndarray, multiple: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    dh, dw = h % multiple, w % multiple
+    return img[dh // 2:h - dh + dh // 2, dw // 2:w - dw + dw // 2]
+
+
+@register_dataset
+class MixedDegradationDataset(data.Dataset):
+    """Degraded/clean pairs from several tasks and folder layouts, each with its task.
+
+    Options (BasicSR dataset block)::
+
+        type: MixedDegradationDataset
+        sources:                       # one entry per folder; tasks may repeat
+          - {task: denoise, layout: synthetic, dataroot: Train/Denoise, sigmas: [15, 25, 50], repeat: 12}
+          - {task: derain, layout: rain_promptir, dataroot: Train/Derain, repeat: 360}
+          - {task: dehaze, layout: reside_ots, dataroot: Train/Dehaze}
+        gt_size: 128                   # training crop (same place in lq and gt)
+        use_hflip: true                # training flips; use_vflip, use_rot likewise
+        positive_crop: false           # also return lq_pos, a second crop of the same lq
+        seed: 0                        # fixes evaluation degradations
+        center_crop_multiple: 16       # evaluation: centre-crop lq and gt to a multiple
+                                       # (the peers' protocol, method.md section 4)
+        io_backend: {type: disk}       # or lmdb: folder X is read from X.lmdb
+
+    Training samples: random crop and flips, random noise level and synthetic
+    degradation, drawn from a generator seeded by numpy's global state (which BasicSR
+    seeds per worker).  Evaluation samples: whole images, degradations fixed by
+    ``seed`` and the file name; denoise sources give one sample per image and sigma.
+
+    Every sample has ``lq``, ``gt`` (RGB float tensors in [0, 1]), ``lq_path``,
+    ``gt_path``, ``task`` (name) and ``task_id`` (index in ``layouts.TASKS``).  The lq
+    path of a synthesised sample is a virtual name ``<gt stem>_<task>[<sigma>].png`` beside
+    the clean file, which keeps saved outputs apart.
+    """
+
+    def __init__(self, opt: dict[str, Any]) -> None:
+        super().__init__()
+        self.opt = opt
+        name = opt.get('name', 'MixedDegradationDataset')
+        self.train = opt.get('phase', 'train') == 'train'
+        io = dict(opt.get('io_backend') or {'type': 'disk'})
+        self.backend = io.pop('type')
+        if self.backend not in ('disk', 'lmdb'):
+            raise ValueError(f'{name}.io_backend.type must be disk or lmdb, got {self.backend!r}')
+        self.io_kwargs = io
+        self.gt_size = opt.get('gt_size')
+        if self.train and not self.gt_size:
+            raise KeyError(f'{name}.gt_size: the training crop size is required')
+        self.seed = int(opt.get('seed', 0))
+        self.crop_multiple = int(opt.get('center_crop_multiple') or 1)
+        self.positive_crop = bool(opt.get('positive_crop', False))
+        self.flips = (bool(opt.get('use_hflip', True)), bool(opt.get('use_vflip', False)),
+                      bool(opt.get('use_rot', False)))
+        sources = opt.get('sources')
+        if not sources:
+            raise KeyError(f'{name}.sources: list at least one source (task, layout, dataroot)')
+        self.sources = [_build_source(dict(s), f'{name}.sources[{i}]', self.backend, self.train)
+                        for i, s in enumerate(sources)]
+        sizes = [len(s.items) * s.repeat for s in self.sources]
+        self._starts = np.cumsum([0] + sizes).tolist()
+        self._client = None
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def task_counts(self) -> dict[str, int]:
+        """Samples per task in one pass (repeats included)."""
+        counts: dict[str, int] = {}
+        for s in self.sources:
+            counts[s.task] = counts.get(s.task, 0) + len(s.items) * s.repeat
+        return counts
+
+    # -- reading ----------------------------------------------------------------------
+    def _read(self, ref: str, db: str | None) -> np.ndarray:
+        if self._client is None:  # per worker: LMDB handles must not cross a fork
+            from basicsr.utils import FileClient
+            if self.backend == 'lmdb':
+                dbs = sorted({d for s in self.sources for d in (s.lq_db, s.gt_db) if d})
+                self._client = FileClient('lmdb', db_paths=dbs, client_keys=dbs, **self.io_kwargs)
+            else:
+                self._client = FileClient('disk')
+        try:
+            content = self._client.get(ref, db) if db else self._client.get(ref)
+        except Exception as exc:
+            raise OSError(f'cannot read {ref!r}' + (f' from {db!r}' if db else '') + f': {exc}') from exc
+        if content is None:
+            raise OSError(f'key {ref!r} is not in {db!r}')
+        return decode_image(bytes(content), f'{db}:{ref}' if db else ref)
+
+    def _rng(self, src: _Source, item: _Item) -> np.random.Generator:
+        if self.train:
+            return np.random.default_rng(np.random.randint(0, 2 ** 31 - 1))
+        return np.random.default_rng(
+            [self.seed, _stable_hash(item.name), TASKS.index(src.task), int((item.sigma or 0) * 100)])
+
+    # -- sample -----------------------------------------------------------------------
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        k = bisect.bisect_right(self._starts, index) - 1
+        src = self.sources[k]
+        item = src.items[(index - self._starts[k]) % len(src.items)]
+        rng = self._rng(src, item)
+        gt = self._read(item.gt, src.gt_db)
+        gt_path = f'{src.gt_db}/{item.gt}' if src.gt_db else item.gt
+        if item.lq is None:
+            if src.task == 'denoise':
+                sigma = item.sigma if item.sigma is not None else float(rng.choice(src.sigmas))
+                lq = SYNTHESIZERS['denoise'](gt, rng, sigma)
+                tag = f'denoise{sigma:g}'
+            else:
+                lq = SYNTHESIZERS[src.task](gt, rng)
+                tag = src.task
+            stem, ext = os.path.splitext(gt_path)
+            lq_path = f'{stem}_{tag}{ext if ext else ".png"}'
+        else:
+            lq = self._read(item.lq, src.lq_db)
+            lq_path = f'{src.lq_db}/{item.lq}' if src.lq_db else item.lq
+            if lq.shape != gt.shape:
+                raise ValueError(f'degraded {lq_path!r} is {lq.shape[1]}x{lq.shape[0]} but clean '
+                                 f'{gt_path!r} is {gt.shape[1]}x{gt.shape[0]}; pairs must match')
+        sample = {'lq_path': lq_path, 'gt_path': gt_path, 'task': src.task,
+                  'task_id': TASKS.index(src.task)}
+        if self.train:
+            arrays = self._crop(rng, lq, gt, lq_path)
+            arrays = self._flip(rng, arrays)
+        else:
+            arrays = {'lq': _center_crop(lq, self.crop_multiple), 'gt': _center_crop(gt, self.crop_multiple)}
+        for key, arr in arrays.items():
+            sample[key] = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+        return sample
+
+    def _crop(self, rng: np.random.Generator, lq: np.ndarray, gt: np.ndarray,
+              lq_path: str) -> dict[str, np.ndarray]:
+        size = int(self.gt_size)
+        h, w = gt.shape[:2]
+        if h < size or w < size:
+            raise ValueError(f'{lq_path!r} is {w}x{h}, smaller than gt_size {size}; lower '
+                             'gt_size or remove the image')
+        top, left = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+        out = {'lq': lq[top:top + size, left:left + size], 'gt': gt[top:top + size, left:left + size]}
+        if self.positive_crop:  # same degraded image (same noise realisation), elsewhere
+            top, left = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+            out['lq_pos'] = lq[top:top + size, left:left + size]
+        return out
+
+    def _flip(self, rng: np.random.Generator, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        hflip, vflip, rot = self.flips
+        do_h, do_v, do_t = (hflip and rng.random() < 0.5, vflip and rng.random() < 0.5,
+                            rot and rng.random() < 0.5)
+        for key, a in arrays.items():
+            if do_h:
+                a = a[:, ::-1]
+            if do_v:
+                a = a[::-1]
+            if do_t:  # transpose: with the flips it gives all 8 dihedral transforms
+                a = a.transpose(1, 0, 2)
+            arrays[key] = a
+        return arrays

@@ -1,0 +1,71 @@
+"""Train with BasicSR's runner, experiments under the current directory.
+
+    python -m perceive_ir_arch.train -opt options/perceive_ir.yml [--auto_resume] [--launcher pytorch]
+
+The same as BasicSR's ``basicsr/train.py`` except that (a) experiments/ is created in the
+current directory, not beside the installed basicsr package, and (b) resuming works
+without CUDA: BasicSR's own resume maps the state onto ``torch.cuda.current_device()``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator
+
+import torch
+
+import perceive_ir_arch  # noqa: F401  (registers the plugin's types)
+
+__all__ = ['main', 'load_resume_state']
+
+
+def _latest_state(states_dir: str) -> str | None:
+    if not os.path.isdir(states_dir):
+        return None
+    iters = [int(name[:-len('.state')]) for name in os.listdir(states_dir)
+             if name.endswith('.state') and name[:-len('.state')].isdigit()]
+    return os.path.join(states_dir, f'{max(iters)}.state') if iters else None
+
+
+def load_resume_state(opt: dict) -> dict | None:
+    """BasicSR's resume-state lookup, on whatever device the run uses."""
+    from basicsr.utils import check_resume
+
+    if opt['auto_resume']:
+        path = _latest_state(opt['path']['training_states'])
+        if path is not None:
+            opt['path']['resume_state'] = path
+    else:
+        path = opt['path'].get('resume_state')
+    if path is None:
+        return None
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'path.resume_state: {path!r} does not exist')
+    use_cuda = opt.get('num_gpu', 0) != 0 and torch.cuda.is_available()
+    device = torch.device('cuda', torch.cuda.current_device()) if use_cuda else torch.device('cpu')
+    state = torch.load(path, map_location=device, weights_only=True)
+    check_resume(opt, state['iter'])
+    return state
+
+
+@contextlib.contextmanager
+def _plugin_resume() -> Iterator[None]:
+    import basicsr.train as runner
+
+    original = runner.load_resume_state
+    runner.load_resume_state = load_resume_state
+    try:
+        yield
+    finally:
+        runner.load_resume_state = original
+
+
+def main(root_path: str | None = None) -> None:
+    from basicsr.train import train_pipeline
+
+    with _plugin_resume():
+        train_pipeline(os.path.abspath(root_path or os.getcwd()))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,249 @@
+"""MixedDegradationDataset: layouts, tasks, noise statistics, determinism, LMDB, errors."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from perceive_ir_arch.data import LAYOUTS, TASKS, MixedDegradationDataset
+from tests.conftest import SAMPLES, random_image, write_image
+
+
+def make(sources, phase='train', **kw):
+    opt = dict(name='t', phase=phase, sources=sources, io_backend={'type': 'disk'}, **kw)
+    if phase == 'train':
+        opt.setdefault('gt_size', 32)
+    return MixedDegradationDataset(opt)
+
+
+@pytest.fixture
+def clean_dir(tmp_path):
+    for i in range(3):
+        write_image(str(tmp_path / 'clean' / f'img{i}.png'), random_image(48, 56, i))
+    return str(tmp_path / 'clean')
+
+
+@pytest.mark.parametrize('task', TASKS)
+def test_every_task_from_clean_images(task, clean_dir):
+    ds = make([{'task': task, 'layout': 'synthetic', 'dataroot': clean_dir}])
+    s = ds[1]
+    assert s['lq'].shape == s['gt'].shape == (3, 32, 32)
+    assert s['lq'].dtype == torch.float32 and 0 <= s['lq'].min() and s['lq'].max() <= 1
+    assert s['task'] == task and s['task_id'] == TASKS.index(task)
+    assert s['gt_path'].endswith('img1.png') and os.path.basename(s['lq_path']).startswith('img1_')
+    assert not torch.equal(s['lq'], s['gt'])
+
+
+def test_evaluation_noise_has_the_configured_sigma(tmp_path):
+    grey = np.full((128, 128, 3), 128, np.uint8)  # mid grey: clipping never bites
+    write_image(str(tmp_path / 'g' / 'grey.png'), grey)
+    ds = make([{'task': 'denoise', 'dataroot': str(tmp_path / 'g'), 'sigmas': [15, 50]}], phase='val')
+    assert len(ds) == 2  # one sample per image and sigma
+    for i, sigma in enumerate([15, 50]):
+        s = ds[i]
+        residual = (s['lq'] - s['gt']).numpy()
+        assert abs(residual.std() - sigma / 255) < 0.03 * sigma / 255
+        assert abs(residual.mean()) < 0.005
+        assert f'denoise{sigma}' in s['lq_path']
+
+
+def test_evaluation_is_reproducible_and_training_follows_the_global_seed(clean_dir):
+    src = [{'task': 'derain', 'layout': 'synthetic', 'dataroot': clean_dir}]
+    a, b = make(src, phase='val'), make(src, phase='val')
+    assert torch.equal(a[0]['lq'], b[0]['lq'])
+    assert not torch.equal(a[0]['lq'], a[1]['lq'][:, :48, :56])
+    train = make(src)
+    np.random.seed(3)
+    first = train[0]
+    np.random.seed(3)
+    again = train[0]
+    assert torch.equal(first['lq'], again['lq']) and torch.equal(first['gt'], again['gt'])
+    assert not torch.equal(first['lq'], train[0]['lq'])  # the state moved on
+
+
+def test_repeat_factors_set_the_mix(clean_dir):
+    ds = make([{'task': 'denoise', 'dataroot': clean_dir, 'repeat': 3},
+               {'task': 'lowlight', 'layout': 'synthetic', 'dataroot': clean_dir}])
+    assert len(ds) == 3 * 3 + 3
+    assert ds.task_counts() == {'denoise': 9, 'lowlight': 3}
+    assert [ds[i]['task'] for i in range(len(ds))] == ['denoise'] * 9 + ['lowlight'] * 3
+
+
+def test_crops_and_flips_keep_lq_and_gt_aligned(tmp_path):
+    # lq = gt // 2 pixel for pixel, so any misaligned crop or flip breaks the relation
+    for i in range(2):
+        gt = random_image(40, 50, i)
+        write_image(str(tmp_path / 'low' / f'{i}.png'), gt // 2)
+        write_image(str(tmp_path / 'high' / f'{i}.png'), gt)
+    ds = make([{'task': 'lowlight', 'layout': 'lol', 'dataroot': str(tmp_path)}], gt_size=24,
+              use_hflip=True, use_vflip=True, use_rot=True)
+    np.random.seed(0)
+    for k in range(20):
+        s = ds[k % 2]
+        gt8 = (s['gt'] * 255).round()
+        assert torch.equal((s['lq'] * 255).round(), torch.div(gt8, 2, rounding_mode='floor'))
+
+
+def test_positive_crop_shares_the_noise_realisation(clean_dir):
+    ds = make([{'task': 'denoise', 'dataroot': clean_dir}], gt_size=48, positive_crop=True,
+              use_hflip=False)
+    s = ds[0]
+    # the crop is the whole 48-row image width-clipped; same place -> same noisy pixels
+    assert s['lq_pos'].shape == s['lq'].shape
+    ds_full = make([{'task': 'denoise', 'dataroot': clean_dir}], gt_size=48, positive_crop=True,
+                   use_hflip=False)
+    found_same_place = False
+    for _ in range(30):
+        t = ds_full[0]
+        if torch.equal(t['lq'], t['lq_pos']):
+            found_same_place = True  # both crops landed at the same column
+            break
+    assert found_same_place
+
+
+def _pair(tmp, lq_rel, gt_rel, seed):
+    gt = random_image(36, 36, seed)
+    write_image(os.path.join(tmp, gt_rel), gt)
+    write_image(os.path.join(tmp, lq_rel), 255 - gt)
+    return gt
+
+
+@pytest.mark.parametrize('layout,pairs', [
+    ('rain_promptir', [('rainy/rain-1.png', 'gt/norain-1.png'), ('rainy/rain-22.png', 'gt/norain-22.png')]),
+    ('input_target', [('input/a.png', 'target/a.png'), ('input/b.png', 'target/b.png')]),
+    ('reside_ots', [('synthetic/part1/0005_0.8_0.2.jpg', 'original/0005.jpg'),
+                    ('synthetic/part2/0005_1_0.16.jpg', 'original/0005.jpg'),
+                    ('synthetic/part1/0007_0.9_0.08.jpg', 'original/0007.jpg')]),
+    ('reside_sots', [('input/0001_0.8_0.2.jpg', 'target/0001.png')]),
+    ('gopro', [('GOPR0372_07_00/blur/000047.png', 'GOPR0372_07_00/sharp/000047.png'),
+               ('GOPR0384_11_01/blur/001.png', 'GOPR0384_11_01/sharp/001.png')]),
+    ('lol', [('low/1.png', 'high/1.png'), ('low/22.png', 'high/22.png')]),
+])
+def test_layouts_pair_each_degraded_image_with_its_clean_image(tmp_path, layout, pairs):
+    task = {'rain_promptir': 'derain', 'input_target': 'derain', 'reside_ots': 'dehaze',
+            'reside_sots': 'dehaze', 'gopro': 'deblur', 'lol': 'lowlight'}[layout]
+    for k, (lq, gt) in enumerate(pairs):
+        _pair(str(tmp_path), lq, gt, seed=int(gt.split('/')[-1].split('.')[0].split('-')[-1]))
+    ds = make([{'task': task, 'layout': layout, 'dataroot': str(tmp_path)}], phase='val')
+    assert len(ds) == len(pairs)
+    got = {(os.path.relpath(ds[i]['lq_path'], tmp_path), os.path.relpath(ds[i]['gt_path'], tmp_path))
+           for i in range(len(ds))}
+    assert got == set(pairs)
+    for i in range(len(ds)):
+        s = ds[i]
+        if not s['lq_path'].endswith('.jpg'):
+            assert torch.allclose(s['lq'], 1 - s['gt'], atol=1 / 255 + 1e-6)
+
+
+def test_explicit_roots_and_name_mapping(tmp_path):
+    _pair(str(tmp_path), 'hazy/x_1.png', 'clear/x.png', 3)
+    ds = make([{'task': 'dehaze', 'layout': 'paired', 'dataroot_lq': str(tmp_path / 'hazy'),
+                'dataroot_gt': str(tmp_path / 'clear'), 'lq_pattern': r'(?P<n>[^_]+)_\d+',
+                'gt_name': '{n}'}], phase='val')
+    assert ds[0]['gt_path'] == str(tmp_path / 'clear' / 'x.png')
+
+
+def test_lmdb_equals_disk(tmp_path):
+    from perceive_ir_arch.data.make_lmdb import make_lmdb
+
+    for i in range(2):
+        _pair(str(tmp_path), f'rainy/rain-{i}.png', f'gt/norain-{i}.png', i)
+    make_lmdb(str(tmp_path / 'rainy'))
+    make_lmdb(str(tmp_path / 'gt'))
+    src = [{'task': 'derain', 'layout': 'rain_promptir', 'dataroot': str(tmp_path)}]
+    disk = MixedDegradationDataset(dict(phase='val', sources=src, io_backend={'type': 'disk'}))
+    lmdb = MixedDegradationDataset(dict(phase='val', sources=src, io_backend={'type': 'lmdb'}))
+    assert len(disk) == len(lmdb) == 2
+    for i in range(2):
+        assert torch.equal(disk[i]['lq'], lmdb[i]['lq']) and torch.equal(disk[i]['gt'], lmdb[i]['gt'])
+        assert lmdb[i]['gt_path'].endswith(f'gt.lmdb/norain-{i}')
+
+
+def test_bundled_samples_serve_every_task():
+    ds = make([{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(SAMPLES, 'train')}
+               for t in TASKS], gt_size=64)
+    assert ds.task_counts() == {t: 3 for t in TASKS}
+
+
+# -- errors -------------------------------------------------------------------------------
+def test_empty_folder_is_named(tmp_path):
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(ValueError, match=f"no images in '{tmp_path / 'empty'}'"):
+        make([{'task': 'denoise', 'dataroot': str(tmp_path / 'empty')}])
+
+
+def test_missing_folder_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nowhere'):
+        make([{'task': 'denoise', 'dataroot': str(tmp_path / 'nowhere')}])
+
+
+def test_missing_clean_file_is_named(tmp_path):
+    _pair(str(tmp_path), 'rainy/rain-1.png', 'gt/norain-1.png', 1)
+    write_image(str(tmp_path / 'rainy' / 'rain-2.png'), random_image(36, 36, 2))
+    with pytest.raises(FileNotFoundError) as err:
+        make([{'task': 'derain', 'layout': 'rain_promptir', 'dataroot': str(tmp_path)}])
+    msg = str(err.value)
+    assert 'rain-2 -> norain-2' in msg and str(tmp_path / 'gt') in msg
+
+
+def test_no_file_matching_the_layout_is_reported(tmp_path):
+    _pair(str(tmp_path), 'rainy/x.png', 'gt/x.png', 1)
+    with pytest.raises(ValueError, match="matches the layout 'rain_promptir'"):
+        make([{'task': 'derain', 'layout': 'rain_promptir', 'dataroot': str(tmp_path)}])
+
+
+@pytest.mark.parametrize('source,match', [
+    ({'task': 'denoise', 'dataroot': '.', 'sigma': [25]}, "did you mean 'sigmas'"),
+    ({'task': 'denoize', 'dataroot': '.'}, 'denoize'),
+    ({'task': 'derain', 'dataroot': '.'}, 'layout: required'),
+    ({'task': 'derain', 'layout': 'rain_prompt', 'dataroot': '.'}, "did you mean 'rain_promptir'"),
+    ({'task': 'denoise', 'dataroot': '.', 'repeat': 0}, 'repeat'),
+])
+def test_bad_source_options_are_named(source, match):
+    with pytest.raises((KeyError, ValueError), match=match):
+        make([source])
+
+
+def test_crop_larger_than_image_names_the_file(clean_dir):
+    ds = make([{'task': 'denoise', 'dataroot': clean_dir}], gt_size=100)
+    with pytest.raises(ValueError, match='img0.*smaller than gt_size 100'):
+        ds[0]
+
+
+def test_mismatched_pair_sizes_are_named(tmp_path):
+    write_image(str(tmp_path / 'low' / 'a.png'), random_image(30, 30, 0))
+    write_image(str(tmp_path / 'high' / 'a.png'), random_image(32, 30, 0))
+    ds = make([{'task': 'lowlight', 'layout': 'lol', 'dataroot': str(tmp_path)}], phase='val')
+    with pytest.raises(ValueError, match='pairs must match'):
+        ds[0]
+
+
+def test_unreadable_image_is_named(tmp_path):
+    os.makedirs(tmp_path / 'c')
+    (tmp_path / 'c' / 'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n not really')
+    ds = make([{'task': 'denoise', 'dataroot': str(tmp_path / 'c')}], phase='val')
+    with pytest.raises(OSError, match='broken.png'):
+        ds[0]
+
+
+def test_grey_alpha_and_16_bit_images_become_rgb_floats(tmp_path):
+    grey = random_image(34, 34, 1)[..., 0]
+    write_image(str(tmp_path / 'c' / 'grey.png'), grey)
+    rgba = np.concatenate([random_image(34, 34, 2), np.full((34, 34, 1), 7, np.uint8)], axis=2)
+    write_image(str(tmp_path / 'c' / 'rgba.png'), rgba)
+    deep = random_image(34, 34, 3).astype(np.uint16) * 257
+    write_image(str(tmp_path / 'c' / 'deep.png'), deep)
+    ds = make([{'task': 'lowlight', 'layout': 'synthetic', 'dataroot': str(tmp_path / 'c')}], phase='val')
+    by_name = {os.path.basename(ds[i]['gt_path']): ds[i]['gt'] for i in range(3)}
+    g = by_name['grey.png']
+    assert g.shape == (3, 34, 34) and torch.equal(g[0], g[1]) and torch.equal(g[1], g[2])
+    assert torch.allclose(by_name['grey.png'][0], torch.from_numpy(grey / 255.0).float())
+    assert torch.allclose(by_name['rgba.png'], torch.from_numpy(rgba[..., :3] / 255.0).permute(2, 0, 1).float())
+    assert torch.allclose(by_name['deep.png'], torch.from_numpy(deep / 65535.0).permute(2, 0, 1).float())
+
+
+def test_layouts_table_documents_every_layout():
+    assert {'synthetic', 'paired', 'rain_promptir', 'reside_ots', 'gopro', 'lol'} <= set(LAYOUTS)
+    assert all(layout.example for layout in LAYOUTS.values())

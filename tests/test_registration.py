@@ -1,0 +1,69 @@
+"""Registration into BasicSR: autoload in a fresh interpreter, idempotence, lookups."""
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import perceive_ir_arch
+from perceive_ir_arch import _registry
+from tests.conftest import REPO, run_python
+
+EXPECTED = {
+    'ARCH_REGISTRY': ['PerceiveIR'],
+    'DATASET_REGISTRY': ['MixedDegradationDataset'],
+    'METRIC_REGISTRY': ['calculate_ssim_skimage'],
+}
+
+
+def test_importing_basicsr_alone_registers_the_plugin(tmp_path):
+    checks = '; '.join(f"{reg}.get('{name}')" for reg, names in EXPECTED.items() for name in names)
+    code = ('import basicsr; from basicsr.utils.registry import ARCH_REGISTRY, DATASET_REGISTRY, '
+            f'METRIC_REGISTRY; {checks}; print("ok")')
+    out = run_python(['-c', code], cwd=str(tmp_path))  # outside the repo: the installed plugin
+    assert out.stdout.strip().endswith('ok')
+
+
+def test_autoload_can_be_switched_off(tmp_path):
+    code = ("import basicsr; from basicsr.utils.registry import ARCH_REGISTRY; "
+            "print('PerceiveIR' in ARCH_REGISTRY)")
+    out = run_python(['-c', code], cwd=str(tmp_path), env={'PERCEIVE_IR_NO_AUTOLOAD': '1'})
+    assert out.stdout.strip() == 'False'
+
+
+def test_torchvision_module_that_basicsr_needs_is_provided():
+    import torch
+    from torchvision.transforms.functional_tensor import rgb_to_grayscale
+
+    assert rgb_to_grayscale(torch.ones(1, 3, 2, 2)).shape == (1, 1, 2, 2)
+
+
+def test_registering_again_is_a_no_op_and_a_clash_warns():
+    from basicsr.utils.registry import ARCH_REGISTRY
+
+    cls = ARCH_REGISTRY.get('PerceiveIR')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert _registry.register_arch(cls) is cls  # same object: silent
+    impostor = type('PerceiveIR', (), {'__module__': 'someone.else'})
+    with pytest.warns(UserWarning, match='already holds'):
+        _registry.register_arch(impostor)
+    assert ARCH_REGISTRY.get('PerceiveIR') is cls
+
+
+def test_lookup_suggests_close_names():
+    from basicsr.utils.registry import ARCH_REGISTRY
+
+    with pytest.raises(KeyError, match="network_g.type: 'PerceveIR'.*Did you mean 'PerceiveIR'"):
+        _registry.lookup(ARCH_REGISTRY, 'PerceveIR', 'network_g.type')
+    assert _registry.lookup(ARCH_REGISTRY, 'PerceiveIR', 'x') is perceive_ir_arch.archs.PerceiveIR
+
+
+def test_autoload_imports_nothing_heavy(tmp_path):
+    """`import basicsr` stays fast with the plugin installed: the plugin's modules only use
+    torch (already imported by basicsr); timm, open_clip and lmdb load when first used.
+    Timings: benchmarks/import_time.py."""
+    code = ('import sys, basicsr; print(sorted(m for m in ("timm", "open_clip", "lmdb", '
+            '"perceive_ir_arch") if m in sys.modules))')
+    out = run_python(['-c', code], cwd=str(tmp_path))
+    assert out.stdout.strip().splitlines()[-1] == "['perceive_ir_arch']"
