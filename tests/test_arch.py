@@ -200,3 +200,28 @@ def test_every_semantic_encoder_builds(name):
 def test_bad_architecture_options_are_named(bad, match):
     with pytest.raises((ValueError, KeyError), match=match):
         PerceiveIR(**dict(TINY, **bad))
+
+
+def test_basicsr_srmodel_optimises_saves_and_averages_only_the_restorer(tmp_path):
+    from basicsr.models import build_model
+
+    opt = {
+        'name': 'unit', 'model_type': 'SRModel', 'num_gpu': 0, 'is_train': True, 'dist': False,
+        'scale': 1, 'network_g': dict(TINY, type='PerceiveIR'),
+        'path': {'pretrain_network_g': None, 'models': str(tmp_path), 'training_states': str(tmp_path)},
+        'train': {'ema_decay': 0.999, 'optim_g': {'type': 'Adam', 'lr': 1e-3},
+                  'scheduler': {'type': 'MultiStepLR', 'milestones': [10], 'gamma': 0.5},
+                  'pixel_opt': {'type': 'L1Loss', 'loss_weight': 1.0}},
+    }
+    model = build_model(opt)
+    net, ema = model.net_g, model.net_g_ema
+    optimised = sum(p.numel() for g in model.optimizer_g.param_groups for p in g['params'])
+    assert optimised == n_params(net)
+    assert ema.semantic_encoder is net.semantic_encoder  # one frozen copy, not two
+    assert set(ema.state_dict()) == set(net.state_dict())
+    model.feed_data({'lq': torch.rand(2, 3, 16, 16), 'gt': torch.rand(2, 3, 16, 16)})
+    model.optimize_parameters(1)
+    model.save(epoch=0, current_iter=1)
+    saved = torch.load(tmp_path / 'net_g_1.pth', weights_only=True)
+    assert set(saved) == {'params', 'params_ema'}
+    assert set(saved['params']) == set(net.state_dict())

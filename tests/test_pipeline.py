@@ -15,7 +15,7 @@ from tests.conftest import REPO, SAMPLES, TINY, run_python, write_yaml
 TASKS = ('dehaze', 'lowlight')  # large initial errors: the loss must visibly fall
 
 
-def train_options(name: str, total_iter: int, save_freq: int) -> dict:
+def train_options(name: str, total_iter: int, save_freq: int, schedule: int | None = None) -> dict:
     return {
         'name': name, 'model_type': 'SRModel', 'scale': 1, 'num_gpu': 0, 'manual_seed': 0,
         'datasets': {'train': {
@@ -29,7 +29,7 @@ def train_options(name: str, total_iter: int, save_freq: int) -> dict:
         'path': {'pretrain_network_g': None, 'strict_load_g': True, 'resume_state': None},
         'train': {'ema_decay': 0.9,
                   'optim_g': {'type': 'Adam', 'lr': 3e-3, 'weight_decay': 0, 'betas': [0.9, 0.999]},
-                  'scheduler': {'type': 'CosineAnnealingRestartLR', 'periods': [total_iter],
+                  'scheduler': {'type': 'CosineAnnealingRestartLR', 'periods': [schedule or total_iter],
                                 'restart_weights': [1], 'eta_min': 1e-4},
                   'total_iter': total_iter, 'warmup_iter': -1,
                   'pixel_opt': {'type': 'L1Loss', 'loss_weight': 1.0, 'reduction': 'mean'}},
@@ -38,7 +38,7 @@ def train_options(name: str, total_iter: int, save_freq: int) -> dict:
     }
 
 
-def test_options(name: str, weights: str) -> dict:
+def eval_options(name: str, weights: str) -> dict:
     return {
         'name': name, 'model_type': 'SRModel', 'scale': 1, 'num_gpu': 0, 'manual_seed': 0,
         'datasets': {f'test_{i}': {
@@ -64,7 +64,7 @@ def read_log(root: str, name: str) -> str:
 
 def test_train_resume_and_test_with_the_plugin_entry_points(tmp_path):
     root = str(tmp_path)
-    opt = write_yaml(os.path.join(root, 'train.yml'), train_options('tiny', 12, 6))
+    opt = write_yaml(os.path.join(root, 'train.yml'), train_options('tiny', 12, 6, schedule=16))
     run_python(['-m', 'perceive_ir_arch.train', '-opt', opt], cwd=root)
     exp = os.path.join(root, 'experiments', 'tiny')
     assert sorted(os.listdir(os.path.join(exp, 'training_states'))) == ['12.state', '6.state']
@@ -83,7 +83,7 @@ def test_train_resume_and_test_with_the_plugin_entry_points(tmp_path):
 
     # per-task test table, restored images beside their inputs, a comparison image
     topt = write_yaml(os.path.join(root, 'test.yml'),
-                      test_options('tiny', os.path.join(exp, 'models', 'net_g_latest.pth')))
+                      eval_options('tiny', os.path.join(exp, 'models', 'net_g_latest.pth')))
     run_python(['-m', 'perceive_ir_arch.test', '-opt', topt], cwd=root)
     res = os.path.join(root, 'results', 'tiny')
     rows = list(csv.DictReader(open(os.path.join(res, 'metrics.csv'))))
@@ -108,7 +108,7 @@ def test_basicsr_checkout_runner_finds_the_plugin(tmp_path):
     run_python(['basicsr/train.py', '-opt', opt], cwd=root)
     weights = os.path.join(root, 'experiments', 'checkout', 'models', 'net_g_latest.pth')
     assert os.path.isfile(weights)
-    topt = write_yaml(os.path.join(root, 'test.yml'), test_options('checkout', weights))
+    topt = write_yaml(os.path.join(root, 'test.yml'), eval_options('checkout', weights))
     out = run_python(['basicsr/test.py', '-opt', topt], cwd=root)
     assert 'Validation dehaze' in out.stdout + out.stderr
     assert os.path.isfile(os.path.join(root, 'results', 'checkout', 'visualization', 'lowlight',
