@@ -165,7 +165,7 @@ def test_lmdb_equals_disk(tmp_path):
 def test_bundled_samples_serve_every_task():
     ds = make([{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(SAMPLES, 'train')}
                for t in TASKS], gt_size=64)
-    assert ds.task_counts() == {t: 3 for t in TASKS}
+    assert ds.task_counts() == {t: 5 for t in TASKS}
 
 
 # -- errors -------------------------------------------------------------------------------

@@ -67,3 +67,24 @@ def test_autoload_imports_nothing_heavy(tmp_path):
             '"perceive_ir_arch") if m in sys.modules))')
     out = run_python(['-c', code], cwd=str(tmp_path))
     assert out.stdout.strip().splitlines()[-1] == "['perceive_ir_arch']"
+
+
+def test_a_regular_wheel_install_autoloads(tmp_path):
+    """`pip install .` (not editable) puts the hook's .pth at the root of site-packages."""
+    import sysconfig
+
+    run_python(['-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '-w',
+                str(tmp_path / 'wheel'), REPO], cwd=str(tmp_path))
+    wheel = next((tmp_path / 'wheel').glob('perceive_ir-*.whl'))
+    target = tmp_path / 'site'
+    run_python(['-m', 'pip', 'install', '-q', '--no-deps', '--target', str(target), str(wheel)],
+               cwd=str(tmp_path))
+    assert (target / 'perceive_ir_autoload.pth').is_file()
+    # -S: no site processing, so the development install's .pth files stay out; the
+    # venv's packages are put on sys.path plainly and only the wheel's folder is a site dir
+    code = (f'import sys, site; sys.path.append({sysconfig.get_paths()["purelib"]!r}); '
+            f'site.addsitedir({str(target)!r}); import basicsr, perceive_ir_arch; '
+            'from basicsr.utils.registry import ARCH_REGISTRY; ARCH_REGISTRY.get("PerceiveIR"); '
+            'print(perceive_ir_arch.__file__)')
+    out = run_python(['-S', '-c', code], cwd=str(tmp_path))
+    assert out.stdout.strip().splitlines()[-1].startswith(str(target))

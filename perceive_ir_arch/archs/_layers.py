@@ -56,22 +56,31 @@ def _transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, hea
     return (attn @ v).reshape(b, c, h, w)
 
 
-class ChannelAttention(nn.Module):
-    """MDTA: multi-Dconv head transposed attention."""
+class _HeadedAttention(nn.Module):
+    """What MDTA and PGCA share: heads, per-head temperature, output projection."""
 
-    def __init__(self, dim: int, heads: int, bias: bool = True) -> None:
+    def __init__(self, dim: int, heads: int, bias: bool) -> None:
         super().__init__()
         if dim % heads:
             raise ValueError(f'channels ({dim}) must be divisible by heads ({heads})')
         self.heads = heads
         self.temperature = nn.Parameter(torch.ones(heads, 1, 1))
-        self.qkv = _conv1x1(dim, dim * 3, bias)
-        self.qkv_dwconv = _dwconv3x3(dim * 3, bias)
         self.project_out = _conv1x1(dim, dim, bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q, k, v = self.qkv_dwconv(self.qkv(x)).chunk(3, dim=1)
+    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         return self.project_out(_transposed_attention(q, k, v, self.heads, self.temperature))
+
+
+class ChannelAttention(_HeadedAttention):
+    """MDTA: multi-Dconv head transposed attention."""
+
+    def __init__(self, dim: int, heads: int, bias: bool = True) -> None:
+        super().__init__(dim, heads, bias)
+        self.qkv = _conv1x1(dim, dim * 3, bias)
+        self.qkv_dwconv = _dwconv3x3(dim * 3, bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attend(*self.qkv_dwconv(self.qkv(x)).chunk(3, dim=1))
 
 
 class GatedDconvFFN(nn.Module):
@@ -104,25 +113,19 @@ class TransformerBlock(nn.Module):
         return x + self.ffn(self.norm2(x))
 
 
-class PromptGuidedCrossAttention(nn.Module):
+class PromptGuidedCrossAttention(_HeadedAttention):
     """PGCA: channel attention whose query comes from the guidance map g."""
 
     def __init__(self, dim: int, heads: int, bias: bool = True) -> None:
-        super().__init__()
-        if dim % heads:
-            raise ValueError(f'channels ({dim}) must be divisible by heads ({heads})')
-        self.heads = heads
-        self.temperature = nn.Parameter(torch.ones(heads, 1, 1))
+        super().__init__(dim, heads, bias)
         self.q = _conv1x1(dim, dim, bias)
         self.q_dwconv = _dwconv3x3(dim, bias)
         self.kv = _conv1x1(dim, dim * 2, bias)
         self.kv_dwconv = _dwconv3x3(dim * 2, bias)
-        self.project_out = _conv1x1(dim, dim, bias)
 
     def forward(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-        q = self.q_dwconv(self.q(g))
         k, v = self.kv_dwconv(self.kv(x)).chunk(2, dim=1)
-        return self.project_out(_transposed_attention(q, k, v, self.heads, self.temperature))
+        return self.attend(self.q_dwconv(self.q(g)), k, v)
 
 
 class EnhancedTransformerBlock(nn.Module):

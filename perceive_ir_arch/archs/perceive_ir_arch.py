@@ -3,7 +3,8 @@
 Guidance at each decoder level l (and the latent level):
     Y_l = X_l * (1 + gamma_l) + beta_l,   [gamma_l, beta_l] = PGM_l([F_l ; z])
 where F_l is a frozen DINOv2 class token and z the CFE degradation vector; every block of
-the level is an ETB that cross-attends from Y_l.  With both guidance flags off, the
+the level is an ETB that takes the previous block's output as x (X_l for the first) and
+Y_l as its guidance g, and cross-attends from g.  With both guidance flags off, the
 latent and decoder blocks are plain transformer blocks: the plain backbone.
 """
 from __future__ import annotations

@@ -77,7 +77,7 @@ def synthesize_haze(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def synthesize_motion_blur(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Uniform linear camera motion: a line kernel at a random angle."""
-    length = max(3, int(rng.uniform(0.03, 0.08) * min(img.shape[:2])))
+    length = max(3, int(rng.uniform(0.04, 0.10) * min(img.shape[:2])))
     kernel = _line_kernel(length, rng.uniform(0.0, 180.0))
     return quantize(cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REFLECT))
 
