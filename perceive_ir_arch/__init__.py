@@ -8,7 +8,7 @@ import perceive_ir_autoload as _autoload
 
 _autoload.install()  # basicsr 1.4.2 needs the torchvision alias before its first import
 
-from . import archs, data, metrics  # noqa: E402  (registration side effects)
+from . import archs, data, losses, metrics, models  # noqa: E402  (registration side effects)
 from .version import __version__  # noqa: E402
 
-__all__ = ['archs', 'data', 'metrics', '__version__']
+__all__ = ['archs', 'data', 'losses', 'metrics', 'models', '__version__']

@@ -197,9 +197,21 @@ class PerceiveIR(nn.Module):
 
     # -- forward ----------------------------------------------------------------------
     def forward(self, x: torch.Tensor, semantic: torch.Tensor | None = None,
-                z: torch.Tensor | None = None) -> torch.Tensor:
+                z: torch.Tensor | None = None, positive: torch.Tensor | None = None):
         """Restore ``x``; ``semantic`` / ``z`` may be given precomputed (whole-image
-        guidance shared by tiles, or computed once per training step)."""
+        guidance shared by tiles).
+
+        Training with the contrastive loss passes ``positive`` (a second crop of each
+        degraded image) and gets ``(restored, z, z_positive)``: one forward call, so that
+        DistributedDataParallel sees every parameter it synchronises.
+        """
+        if positive is not None:
+            z = self.degradation_vector(x) if z is None else z
+            return self._restore(x, semantic, z), z, self.degradation_vector(positive)
+        return self._restore(x, semantic, z)
+
+    def _restore(self, x: torch.Tensor, semantic: torch.Tensor | None,
+                 z: torch.Tensor | None) -> torch.Tensor:
         prompts = self._prompts(x, semantic, z)
         inp, h, w = pad_to_multiple(x, 8)
         feat = self.embed(inp)

@@ -1,0 +1,113 @@
+"""PerceiveIRModel: stage-2 training of Perceive-IR on top of BasicSR's SRModel."""
+from __future__ import annotations
+
+import contextlib
+import difflib
+from collections import OrderedDict
+
+import torch
+from basicsr.losses import build_loss
+from basicsr.models.sr_model import SRModel
+from basicsr.utils import get_root_logger
+
+from .._registry import register_model
+
+__all__ = ['PerceiveIRModel']
+
+_AUTOCAST = {None: None, 'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+
+@register_model
+class PerceiveIRModel(SRModel):
+    """L = pixel + contrastive (+ further terms), with AdamW, autocast and clipping.
+
+    ``train`` options beyond SRModel's::
+
+        optim_g: {type: AdamW, lr: 2e-4, betas: [0.9, 0.999], weight_decay: 1e-4}  # any torch.optim
+        pixel_opt: {type: L1Loss, loss_weight: 1.0}
+        contrastive_opt: {type: DegradationContrastiveLoss, loss_weight: 0.1, temperature: 0.1}
+        autocast: bf16          # bf16 | fp16 | ~ (fp16 uses a gradient scaler)
+        grad_clip: ~            # max gradient norm, or ~
+
+    Any BasicSR network works as ``network_g``; the terms that need Perceive-IR's
+    degradation vector are then skipped, with a log line saying so.  The contrastive
+    term needs the training set to return a second crop: ``positive_crop: true``.
+    """
+
+    def init_training_settings(self) -> None:
+        train_opt = self.opt['train']
+        key = train_opt.get('autocast')
+        if key not in _AUTOCAST:
+            raise ValueError(f"train.autocast: {key!r}; use bf16, fp16 or ~")
+        self.autocast_dtype = _AUTOCAST[key]
+        self.grad_clip = train_opt.get('grad_clip')
+        super().init_training_settings()
+        logger = get_root_logger()
+        net = self.get_bare_model(self.net_g)
+        guided = getattr(net, 'cfe', None) is not None
+        self.cri_cl = None
+        if train_opt.get('contrastive_opt'):
+            if guided:
+                self.cri_cl = build_loss(train_opt['contrastive_opt']).to(self.device)
+            else:
+                logger.info(f'{type(net).__name__} has no degradation vector: contrastive_opt skipped')
+        fp16 = self.autocast_dtype is torch.float16
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
+
+    def get_optimizer(self, optim_type: str, params, lr: float, **kwargs) -> torch.optim.Optimizer:
+        cls = getattr(torch.optim, optim_type, None)
+        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+            names = [n for n, c in vars(torch.optim).items()
+                     if isinstance(c, type) and issubclass(c, torch.optim.Optimizer)]
+            close = difflib.get_close_matches(optim_type, names, n=1)
+            hint = f' Did you mean {close[0]!r}?' if close else ''
+            raise ValueError(f'train.optim_g.type: {optim_type!r} is not a torch.optim optimizer.{hint}')
+        return cls(params, lr=lr, **kwargs)
+
+    def feed_data(self, data: dict) -> None:
+        super().feed_data(data)
+        self.lq_pos = data['lq_pos'].to(self.device) if 'lq_pos' in data else None
+        self.task_id = data['task_id'].to(self.device) if 'task_id' in data else None
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def optimize_parameters(self, current_iter: int) -> None:
+        self.optimizer_g.zero_grad(set_to_none=True)
+        loss_dict: OrderedDict[str, torch.Tensor] = OrderedDict()
+        with self._autocast():
+            if self.cri_cl is not None:
+                if self.lq_pos is None or self.task_id is None:
+                    raise KeyError('train.contrastive_opt needs datasets.train.positive_crop: true '
+                                   'and a dataset that gives task_id (MixedDegradationDataset)')
+                output, z, z_pos = self.net_g(self.lq, positive=self.lq_pos)
+            else:
+                output = self.net_g(self.lq)
+        self.output = output.float()  # losses in fp32
+
+        l_total = self.output.new_zeros(())
+        if self.cri_pix:
+            loss_dict['l_pix'] = self.cri_pix(self.output, self.gt)
+        if self.cri_cl is not None:
+            loss_dict['l_cl'] = self.cri_cl(z.float(), z_pos.float(), labels=self.task_id)
+        if self.cri_perceptual:
+            l_percep, l_style = self.cri_perceptual(self.output, self.gt)
+            if l_percep is not None:
+                loss_dict['l_percep'] = l_percep
+            if l_style is not None:
+                loss_dict['l_style'] = l_style
+        for value in loss_dict.values():
+            l_total = l_total + value
+        loss_dict['l_total'] = l_total
+
+        self.scaler.scale(l_total).backward()
+        if self.grad_clip:
+            self.scaler.unscale_(self.optimizer_g)
+            torch.nn.utils.clip_grad_norm_(self.net_g.parameters(), float(self.grad_clip))
+        self.scaler.step(self.optimizer_g)
+        self.scaler.update()
+        self.log_dict = self.reduce_loss_dict(loss_dict)
+        if self.ema_decay > 0:
+            self.model_ema(decay=self.ema_decay)
