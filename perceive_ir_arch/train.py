@@ -3,8 +3,9 @@
     python -m perceive_ir_arch.train -opt options/perceive_ir.yml [--auto_resume] [--launcher pytorch]
 
 The same as BasicSR's ``basicsr/train.py`` except that (a) experiments/ is created in the
-current directory, not beside the installed basicsr package, and (b) resuming works
-without CUDA: BasicSR's own resume maps the state onto ``torch.cuda.current_device()``.
+current directory, not beside the installed basicsr package, (b) resuming works without
+CUDA (BasicSR's own resume maps the state onto ``torch.cuda.current_device()``), and
+(c) ``torchrun ... --launcher pytorch`` works on machines without GPUs (gloo backend).
 """
 from __future__ import annotations
 
@@ -49,21 +50,30 @@ def load_resume_state(opt: dict) -> dict | None:
 
 
 @contextlib.contextmanager
-def _plugin_resume() -> Iterator[None]:
+def _cpu_safe_runner() -> Iterator[None]:
+    """Swap BasicSR's CUDA-only pieces for device-aware ones, for this run only."""
+    import basicsr.models.base_model as base_model
     import basicsr.train as runner
+    import basicsr.utils.options as options
 
-    original = runner.load_resume_state
-    runner.load_resume_state = load_resume_state
+    from ._dist import init_dist, model_to_device
+
+    swaps = [(runner, 'load_resume_state', load_resume_state), (options, 'init_dist', init_dist),
+             (base_model.BaseModel, 'model_to_device', model_to_device)]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in swaps]
+    for owner, name, new in swaps:
+        setattr(owner, name, new)
     try:
         yield
     finally:
-        runner.load_resume_state = original
+        for owner, name, old in originals:
+            setattr(owner, name, old)
 
 
 def main(root_path: str | None = None) -> None:
     from basicsr.train import train_pipeline
 
-    with _plugin_resume():
+    with _cpu_safe_runner():
         train_pipeline(os.path.abspath(root_path or os.getcwd()))
 
 

@@ -10,6 +10,7 @@ from basicsr.losses import build_loss
 from basicsr.models.sr_model import SRModel
 from basicsr.utils import get_root_logger
 
+from .._dist import model_to_device
 from .._registry import register_model
 
 __all__ = ['PerceiveIRModel']
@@ -53,6 +54,9 @@ class PerceiveIRModel(SRModel):
                 logger.info(f'{type(net).__name__} has no degradation vector: contrastive_opt skipped')
         fp16 = self.autocast_dtype is torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
+
+    def model_to_device(self, net: torch.nn.Module) -> torch.nn.Module:
+        return model_to_device(self, net)  # DDP on CPU too (gloo)
 
     def get_optimizer(self, optim_type: str, params, lr: float, **kwargs) -> torch.optim.Optimizer:
         cls = getattr(torch.optim, optim_type, None)
