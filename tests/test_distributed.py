@@ -5,7 +5,8 @@ import os
 
 import torch
 
-from tests.conftest import SAMPLES, TINY, run_python, write_yaml
+from tests.conftest import SAMPLES, run_python, write_yaml
+from tests.test_pipeline import train_options
 
 # Runs the plugin's entry point and then saves this rank's weights, so the test can
 # compare the ranks (BasicSR itself saves from rank 0 only).
@@ -31,26 +32,15 @@ print('world', dist.get_world_size(), 'backend', dist.get_backend())
 
 def test_two_cpu_processes_train_in_lockstep(tmp_path):
     root = str(tmp_path)
-    opt = {
-        'name': 'ddp', 'model_type': 'PerceiveIRModel', 'scale': 1, 'num_gpu': 'auto', 'manual_seed': 0,
-        'datasets': {'train': {
-            'name': 'samples', 'type': 'MixedDegradationDataset',
-            'sources': [{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(SAMPLES, 'train')}
-                        for t in ('denoise', 'dehaze', 'lowlight')],
-            'gt_size': 32, 'positive_crop': True, 'io_backend': {'type': 'disk'}, 'use_shuffle': True,
-            'num_worker_per_gpu': 0, 'batch_size_per_gpu': 2, 'dataset_enlarge_ratio': 1,
-            'prefetch_mode': None}},
-        'network_g': dict(TINY, type='PerceiveIR'),
-        'path': {'pretrain_network_g': None, 'strict_load_g': True, 'resume_state': None},
-        'train': {'ema_decay': 0,
-                  'optim_g': {'type': 'AdamW', 'lr': 1e-3, 'weight_decay': 1e-4},
-                  'scheduler': {'type': 'CosineAnnealingRestartLR', 'periods': [4], 'eta_min': 1e-6},
-                  'total_iter': 4, 'warmup_iter': -1,
-                  'pixel_opt': {'type': 'L1Loss', 'loss_weight': 1.0},
-                  'contrastive_opt': {'type': 'DegradationContrastiveLoss', 'loss_weight': 0.1}},
-        'logger': {'print_freq': 1, 'save_checkpoint_freq': 100, 'use_tb_logger': False,
-                   'wandb': {'project': None, 'resume_id': None}},
-    }
+    opt = train_options('ddp', total_iter=4, save_freq=100)
+    opt['model_type'] = 'PerceiveIRModel'
+    opt['num_gpu'] = 'auto'
+    train_set = opt['datasets']['train']
+    train_set['sources'] = [{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(SAMPLES, 'train')}
+                            for t in ('denoise', 'dehaze', 'lowlight')]
+    train_set.update(positive_crop=True, batch_size_per_gpu=2)
+    opt['train'].update(ema_decay=0, optim_g={'type': 'AdamW', 'lr': 1e-3, 'weight_decay': 1e-4},
+                        contrastive_opt={'type': 'DegradationContrastiveLoss', 'loss_weight': 0.1})
     path = write_yaml(os.path.join(root, 'ddp.yml'), opt)
     script = os.path.join(root, 'rank_weights.py')
     with open(script, 'w') as f:
