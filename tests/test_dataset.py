@@ -54,7 +54,7 @@ def test_evaluation_is_reproducible_and_training_follows_the_global_seed(clean_d
     src = [{'task': 'derain', 'layout': 'synthetic', 'dataroot': clean_dir}]
     a, b = make(src, phase='val'), make(src, phase='val')
     assert torch.equal(a[0]['lq'], b[0]['lq'])
-    assert not torch.equal(a[0]['lq'], a[1]['lq'][:, :48, :56])
+    assert not torch.equal(a[0]['lq'], a[1]['lq'])
     train = make(src)
     np.random.seed(3)
     first = train[0]
@@ -88,20 +88,15 @@ def test_crops_and_flips_keep_lq_and_gt_aligned(tmp_path):
 
 
 def test_positive_crop_shares_the_noise_realisation(clean_dir):
+    # 48x56 images, 48x48 crops: the two crops differ only in their column offset (0-8);
+    # when they land on the same column they must be the same noisy pixels
     ds = make([{'task': 'denoise', 'dataroot': clean_dir}], gt_size=48, positive_crop=True,
               use_hflip=False)
-    s = ds[0]
-    # the crop is the whole 48-row image width-clipped; same place -> same noisy pixels
-    assert s['lq_pos'].shape == s['lq'].shape
-    ds_full = make([{'task': 'denoise', 'dataroot': clean_dir}], gt_size=48, positive_crop=True,
-                   use_hflip=False)
-    found_same_place = False
-    for _ in range(30):
-        t = ds_full[0]
-        if torch.equal(t['lq'], t['lq_pos']):
-            found_same_place = True  # both crops landed at the same column
-            break
-    assert found_same_place
+    np.random.seed(0)
+    samples = [ds[0] for _ in range(200)]
+    assert all(s['lq_pos'].shape == s['lq'].shape for s in samples)
+    assert any(torch.equal(s['lq'], s['lq_pos']) for s in samples)
+    assert not all(torch.equal(s['lq'], s['lq_pos']) for s in samples)
 
 
 def _pair(tmp, lq_rel, gt_rel, seed):
