@@ -4,6 +4,8 @@
 
 Each test dataset of the option file is one row: its PSNR / SSIM for the degraded input
 and for the restored output (the metrics of ``val.metrics``), and the average over rows.
+With ``val.published: 3task`` (or ``5task``) the paper's Perceive-IR numbers stand beside
+ours for the rows whose dataset names match (``perceive_ir_arch.published``).
 Results go to results/<name>/ under the current directory: metrics.csv, metrics.md,
 the restored images (``val.save_img``) with their inputs beside them, and
 comparison.png (input | restored | clean, one row per dataset).
@@ -39,19 +41,39 @@ def _input_metrics(dataset, metrics_opt: dict) -> dict[str, float]:
     return {name: s / max(len(dataset), 1) for name, s in sums.items()}
 
 
-def format_table(rows: list[dict[str, Any]], metrics: list[str]) -> str:
-    """Markdown table: one row per dataset and the average of the rows."""
+def format_table(rows: list[dict[str, Any]], metrics: list[str],
+                 published: dict[str, tuple[float, float]] | None = None) -> str:
+    """Markdown table: one row per dataset and the average of the rows; with
+    ``published`` (dataset -> (PSNR, SSIM)) the paper's numbers in two more columns."""
     head = ['dataset', 'tasks', 'images'] + [f'input {m}' for m in metrics] + [f'restored {m}' for m in metrics]
+    if published is not None:
+        head += ['paper PSNR', 'paper SSIM']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
 
     def fmt(m: str, v: float) -> str:
         return f'{v:.4f}' if 'ssim' in m.lower() else f'{v:.2f}'
 
-    for r in rows + [_average(rows, metrics)]:
+    table_rows = rows + [_average(rows, metrics)]
+    paper = _paper_cells(rows, published) if published is not None else None
+    for i, r in enumerate(table_rows):
         cells = [r['dataset'], r['tasks'], str(r['images'])]
         cells += [fmt(m, r['input'][m]) for m in metrics] + [fmt(m, r['restored'][m]) for m in metrics]
+        if paper is not None:
+            cells += paper[i]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+def _paper_cells(rows: list[dict[str, Any]], published: dict[str, tuple[float, float]]) -> list[list[str]]:
+    cells = [[f'{published[r["dataset"]][0]:.2f}', f'{published[r["dataset"]][1]:.3f}']
+             if r['dataset'] in published else ['', ''] for r in rows]
+    if rows and all(r['dataset'] in published for r in rows):
+        psnr = sum(published[r['dataset']][0] for r in rows) / len(rows)
+        ssim = sum(published[r['dataset']][1] for r in rows) / len(rows)
+        cells.append([f'{psnr:.2f}', f'{ssim:.3f}'])
+    else:
+        cells.append(['', ''])
+    return cells
 
 
 def _average(rows: list[dict[str, Any]], metrics: list[str]) -> dict[str, Any]:
@@ -86,6 +108,16 @@ def _comparison(panels: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) ->
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
     return np.concatenate(rows, axis=0)
+
+
+def _published(key: str | None) -> dict[str, tuple[float, float]] | None:
+    from .published import PUBLISHED
+
+    if key is None:
+        return None
+    if key not in PUBLISHED:
+        raise KeyError(f'val.published: {key!r}; one of {sorted(PUBLISHED)} or ~')
+    return PUBLISHED[key]
 
 
 def test_pipeline(root_path: str) -> list[dict[str, Any]]:
@@ -132,7 +164,7 @@ def test_pipeline(root_path: str) -> list[dict[str, Any]]:
                     panels.append((name, lq, out, tensor2img(sample['gt'])))
 
     metrics = list(metrics_opt)
-    table = format_table(rows, metrics)
+    table = format_table(rows, metrics, _published(opt['val'].get('published')))
     results = opt['path']['results_root']
     atomic_write_text(os.path.join(results, 'metrics.md'), table + '\n')
     atomic_write_text(os.path.join(results, 'metrics.csv'), _csv(rows, metrics))
