@@ -31,14 +31,19 @@ def batch(seed=0):
 def test_adamw_and_every_loss_term_is_logged(tmp_path):
     from basicsr.models import build_model
 
-    model = build_model(model_opt(tmp_path))
+    model = build_model(model_opt(tmp_path, clip_quality_opt={
+        'type': 'CLIPQualityLoss', 'loss_weight': 0.05, 'clip_model': 'clip_tiny'}))
     assert type(model.optimizer_g) is torch.optim.AdamW
     assert model.optimizer_g.defaults['weight_decay'] == 1e-4
     model.feed_data(batch())
     model.optimize_parameters(1)
     log = model.get_current_log()
-    assert set(log) == {'l_pix', 'l_cl', 'l_total'}
-    assert log['l_total'] == pytest.approx(log['l_pix'] + log['l_cl'], rel=1e-5)
+    assert set(log) == {'l_pix', 'l_cl', 'l_clip', 'l_total'}
+    assert log['l_total'] == pytest.approx(log['l_pix'] + log['l_cl'] + log['l_clip'], rel=1e-5)
+    assert 0 <= log['l_clip'] <= 0.05
+    # frozen CLIP stays out of what BasicSR optimises and saves
+    optimised = sum(p.numel() for g in model.optimizer_g.param_groups for p in g['params'])
+    assert optimised == sum(p.numel() for p in model.net_g.parameters())
 
 
 def test_training_steps_lower_the_loss_and_bf16_autocast_runs_on_cpu(tmp_path):

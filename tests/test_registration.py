@@ -10,16 +10,18 @@ from perceive_ir_arch import _registry
 from tests.conftest import REPO, run_python
 
 EXPECTED = {
-    'ARCH_REGISTRY': ['PerceiveIR'],
+    'ARCH_REGISTRY': ['PerceiveIR', 'CLIPQualityPerceiver'],
     'DATASET_REGISTRY': ['MixedDegradationDataset'],
+    'LOSS_REGISTRY': ['DegradationContrastiveLoss', 'CLIPQualityLoss'],
     'METRIC_REGISTRY': ['calculate_ssim_skimage'],
+    'MODEL_REGISTRY': ['PerceiveIRModel'],
 }
 
 
 def test_importing_basicsr_alone_registers_the_plugin(tmp_path):
     checks = '; '.join(f"{reg}.get('{name}')" for reg, names in EXPECTED.items() for name in names)
-    code = ('import basicsr; from basicsr.utils.registry import ARCH_REGISTRY, DATASET_REGISTRY, '
-            f'METRIC_REGISTRY; {checks}; print("ok")')
+    code = (f'import basicsr; from basicsr.utils.registry import {", ".join(EXPECTED)}; '
+            f'{checks}; print("ok")')
     out = run_python(['-c', code], cwd=str(tmp_path))  # outside the repo: the installed plugin
     assert out.stdout.strip().endswith('ok')
 

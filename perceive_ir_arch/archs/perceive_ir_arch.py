@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register_arch
+from ._frozen import HoldsFrozen
 from ._layers import Downsample, EnhancedTransformerBlock, TransformerBlock, Upsample
 from .degradation_encoder import build_degradation_encoder
 from .semantic_encoder import SEMANTIC_ENCODERS, SemanticEncoder, build_semantic_encoder
@@ -82,7 +83,7 @@ class _GuidedLevel(nn.Module):
 
 
 @register_arch
-class PerceiveIR(nn.Module):
+class PerceiveIR(HoldsFrozen):
     """Perceive-IR restorer: B x 3 x H x W in [0, 1] -> restored image, same size.
 
     Args:
@@ -128,8 +129,7 @@ class PerceiveIR(nn.Module):
         if semantic_guidance:
             encoder = build_semantic_encoder(semantic_encoder, semantic_pretrained)
             sem_dim = encoder.dim
-        # not an nn.Module attribute: frozen, shared, never in state_dict / parameters
-        object.__setattr__(self, 'semantic_encoder', encoder)
+        self.hold_frozen('semantic_encoder', encoder)  # shared, never in state_dict / parameters
         prompt_dim = sem_dim + (degradation_dim if degradation_guidance else 0)
 
         self.embed = nn.Conv2d(3, dim, 3, padding=1, bias=bias)
@@ -149,13 +149,6 @@ class PerceiveIR(nn.Module):
         self.refinement = nn.Sequential(
             *[TransformerBlock(dim, heads[0], exp, bias) for _ in range(num_refinement_blocks)])
         self.output = nn.Conv2d(dim, 3, 3, padding=1, bias=bias)
-
-    # -- frozen encoder bookkeeping ---------------------------------------------------
-    def _apply(self, fn, recurse: bool = True):
-        super()._apply(fn, recurse)
-        if self.semantic_encoder is not None:
-            self.semantic_encoder._apply(fn)
-        return self
 
     @property
     def guided(self) -> bool:

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._frozen import freeze, seeded_build
 from ._pretrained import resolve_pretrained
 
 __all__ = ['SEMANTIC_ENCODERS', 'SemanticEncoder', 'build_semantic_encoder']
@@ -61,11 +62,7 @@ class SemanticEncoder(nn.Module):
 
         kwargs = dict(img_size=spec.img_size, **spec.timm_kwargs)
         if file is None:
-            # A fixed seed makes "random" weights the same in every process (DDP ranks
-            # are seeded differently) and in every rebuild (checkpoint round trips).
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(0)
-                self.vit = timm.create_model(spec.timm_name, pretrained=False, **kwargs)
+            self.vit = seeded_build(lambda: timm.create_model(spec.timm_name, pretrained=False, **kwargs))
             logger.warning(f'Semantic encoder {name}: RANDOM weights (pretrained: ~). '
                            'Fine for tests and demos; the method needs the real DINOv2 file.')
         else:
@@ -76,8 +73,7 @@ class SemanticEncoder(nn.Module):
         self.dim = self.vit.embed_dim
         self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        self.requires_grad_(False)
-        super().train(False)
+        freeze(self)
 
     def train(self, mode: bool = True) -> 'SemanticEncoder':
         return self  # frozen: dropout / drop-path stay off whatever the caller asks

@@ -20,13 +20,14 @@ _AUTOCAST = {None: None, 'none': None, 'bf16': torch.bfloat16, 'fp16': torch.flo
 
 @register_model
 class PerceiveIRModel(SRModel):
-    """L = pixel + contrastive (+ further terms), with AdamW, autocast and clipping.
+    """L = pixel + contrastive + CLIP quality, with any optimizer, autocast and clipping.
 
     ``train`` options beyond SRModel's::
 
         optim_g: {type: AdamW, lr: 2e-4, betas: [0.9, 0.999], weight_decay: 1e-4}  # any torch.optim
         pixel_opt: {type: L1Loss, loss_weight: 1.0}
         contrastive_opt: {type: DegradationContrastiveLoss, loss_weight: 0.1, temperature: 0.1}
+        clip_quality_opt: {type: CLIPQualityLoss, loss_weight: 0.05, clip_pretrained: ..., prompt_file: ...}
         autocast: bf16          # bf16 | fp16 | ~ (fp16 uses a gradient scaler)
         grad_clip: ~            # max gradient norm, or ~
 
@@ -52,6 +53,8 @@ class PerceiveIRModel(SRModel):
                 self.cri_cl = build_loss(train_opt['contrastive_opt']).to(self.device)
             else:
                 logger.info(f'{type(net).__name__} has no degradation vector: contrastive_opt skipped')
+        self.cri_clip = (build_loss(train_opt['clip_quality_opt']).to(self.device)
+                         if train_opt.get('clip_quality_opt') else None)
         fp16 = self.autocast_dtype is torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
 
@@ -96,6 +99,8 @@ class PerceiveIRModel(SRModel):
             loss_dict['l_pix'] = self.cri_pix(self.output, self.gt)
         if self.cri_cl is not None:
             loss_dict['l_cl'] = self.cri_cl(z.float(), z_pos.float(), labels=self.task_id)
+        if self.cri_clip is not None:
+            loss_dict['l_clip'] = self.cri_clip(self.output)
         if self.cri_perceptual:
             l_percep, l_style = self.cri_perceptual(self.output, self.gt)
             if l_percep is not None:

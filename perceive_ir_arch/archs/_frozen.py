@@ -1,0 +1,46 @@
+"""Frozen parts that a network uses but never trains, saves or averages."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ['HoldsFrozen', 'freeze', 'seeded_build']
+
+
+def freeze(module: nn.Module) -> nn.Module:
+    module.requires_grad_(False)
+    nn.Module.train(module, False)  # the base method: subclasses may pin train() to a no-op
+    return module
+
+
+def seeded_build(build, seed: int = 0):
+    """Call ``build()`` with a fixed torch seed, restoring the caller's RNG state after.
+
+    "Random" frozen weights are then the same in every process (DDP ranks are seeded
+    differently) and in every rebuild (checkpoint round trips)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
+class HoldsFrozen(nn.Module):
+    """An nn.Module that holds frozen modules outside its registered children.
+
+    ``hold_frozen(name, module)`` keeps ``module`` out of ``state_dict()``,
+    ``parameters()`` and ``train()`` (so out of BasicSR's checkpoints, optimizer and EMA),
+    while ``.to()`` / ``.half()`` / ``.cuda()`` still move it.
+    """
+
+    def hold_frozen(self, name: str, module: nn.Module | None) -> None:
+        object.__setattr__(self, name, module)
+        names = self.__dict__.setdefault('_frozen_names', [])
+        if name not in names:
+            names.append(name)
+
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        for name in self.__dict__.get('_frozen_names', []):
+            module = getattr(self, name)
+            if module is not None:
+                module._apply(fn)
+        return self

@@ -1,0 +1,151 @@
+"""CLIPQualityPerceiver: frozen CLIP + three learned prompts -> p(terrible, mediocre, excellent).
+
+Stage 1 of Perceive-IR (method.md section 1): class-specific prompt learning (CoOp style)
+on a frozen CLIP.  Each quality tier has its own 16 context token embeddings placed before
+the class word ("X X ... X terrible."); the image is scored by softmax over
+``logit_scale * cosine(image feature, prompt feature)``.  Only the context is trained and
+saved: the checkpoint is a few hundred KB, CLIP stays a local file of its own.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._registry import register_arch
+from ._frozen import HoldsFrozen, freeze, seeded_build
+from ._pretrained import resolve_pretrained
+
+__all__ = ['CLIPQualityPerceiver', 'CLIP_ARCHS', 'QUALITY_TIERS']
+
+logger = logging.getLogger('basicsr.perceive_ir')
+
+QUALITY_TIERS: tuple[str, ...] = ('terrible', 'mediocre', 'excellent')
+
+# name -> (open_clip architecture, keyword overrides); any other name goes to open_clip as is
+CLIP_ARCHS: dict[str, tuple[str, dict]] = {
+    'ViT-B-32': ('ViT-B-32', {}),
+    # tests and CPU demos: random weights only, 32x32 images, 32-d features
+    'clip_tiny': ('ViT-B-32', dict(embed_dim=32,
+                                   vision_cfg=dict(image_size=32, layers=1, width=32, patch_size=16,
+                                                   head_width=16),
+                                   text_cfg=dict(context_length=77, vocab_size=49408, width=32,
+                                                 heads=2, layers=1))),
+}
+
+_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP preprocessing
+_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+def build_clip(name: str, pretrained: str | None, option: str) -> nn.Module:
+    import open_clip  # heavy: imported only when a perceiver is built
+
+    arch, overrides = CLIP_ARCHS.get(name, (name, {}))
+    file = resolve_pretrained(pretrained, option=option, name=f'clip_{name}')
+    if file is None:
+        model = seeded_build(lambda: open_clip.create_model(arch, pretrained=None, **overrides))
+        logger.warning(f'CLIP {name}: RANDOM weights ({option}: ~). Fine for tests and demos only.')
+    else:
+        model = open_clip.create_model(arch, pretrained=file, **overrides)
+        logger.info(f'CLIP {name}: weights from {file}')
+    return freeze(model)
+
+
+@register_arch
+class CLIPQualityPerceiver(HoldsFrozen):
+    """Image in [0, 1] (B x 3 x H x W) -> p over the quality tiers (B x 3).
+
+    Args:
+        clip_model: 'ViT-B-32' (the paper), 'clip_tiny' (tests), or any open_clip name.
+        clip_pretrained: local CLIP weight file (OpenAI ``.pt`` or open_clip ``.bin`` /
+            ``.safetensors``); None = random weights (logged).
+        n_ctx: learnable context tokens per prompt.
+        class_names: the tier words, worst first.
+        logit_scale: multiplies the cosines before the softmax (100 in stage 1).
+        prompt_file: a stage-1 checkpoint to load the context from (BasicSR format).
+    """
+
+    def __init__(self, clip_model: str = 'ViT-B-32', clip_pretrained: str | None = None,
+                 n_ctx: int = 16, class_names: Sequence[str] = QUALITY_TIERS,
+                 logit_scale: float = 100.0, prompt_file: str | None = None) -> None:
+        super().__init__()
+        import open_clip
+
+        clip = build_clip(clip_model, clip_pretrained, 'clip_pretrained')
+        self.hold_frozen('clip', clip)
+        self.class_names = tuple(class_names)
+        self.logit_scale = float(logit_scale)
+        self.image_size = tuple(clip.visual.image_size) if isinstance(
+            clip.visual.image_size, (tuple, list)) else (clip.visual.image_size,) * 2
+        tokenizer = open_clip.get_tokenizer(CLIP_ARCHS.get(clip_model, (clip_model, {}))[0])
+        template = ' '.join(['X'] * n_ctx)
+        tokens = tokenizer([f'{template} {name}.' for name in self.class_names])
+        self.register_buffer('tokens', tokens, persistent=False)
+        self.n_ctx = n_ctx
+
+        embedding = clip.token_embedding.weight
+        ctx = torch.randn(len(self.class_names), n_ctx, embedding.shape[1],
+                          generator=torch.Generator().manual_seed(0)) * 0.02
+        with torch.no_grad():
+            for i, name in enumerate(self.class_names):
+                word = torch.tensor(tokenizer.encode(name), device=embedding.device)
+                ctx[i, -1] = embedding[word].mean(0).to(ctx.device, ctx.dtype)
+        self.ctx = nn.Parameter(ctx)
+        self.register_buffer('mean', torch.tensor(_CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(_CLIP_STD).view(1, 3, 1, 1), persistent=False)
+        if prompt_file is not None:
+            self.load_prompts(prompt_file)
+
+    def load_prompts(self, path: str, option: str = 'prompt_file') -> None:
+        """Load the context from a stage-1 checkpoint, checking its keys and shape."""
+        import os
+
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'{option}: prompt checkpoint {path!r} does not exist; '
+                                    'train it with options/train_quality_perceiver.yml (stage 1)')
+        state = torch.load(path, map_location='cpu', weights_only=True)
+        for key in ('params_ema', 'params'):
+            if isinstance(state, dict) and key in state:
+                state = state[key]
+                break
+        if not isinstance(state, dict) or set(state) != {'ctx'}:
+            found = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise KeyError(f'{option}: {path!r} is not a quality-perceiver checkpoint; expected '
+                           f"the single key 'ctx', found {found}")
+        if state['ctx'].shape != self.ctx.shape:
+            raise ValueError(f"{option}: {path!r} holds ctx of shape {tuple(state['ctx'].shape)}, "
+                             f'this perceiver needs {tuple(self.ctx.shape)} (same CLIP, n_ctx, tiers)')
+        with torch.no_grad():
+            self.ctx.copy_(state['ctx'])
+
+    def text_features(self) -> torch.Tensor:
+        """L2-normalised prompt features, one row per tier."""
+        clip = self.clip
+        cast = clip.transformer.get_cast_dtype()
+        x = clip.token_embedding(self.tokens).to(cast)
+        x = torch.cat([x[:, :1], self.ctx.to(cast), x[:, 1 + self.n_ctx:]], dim=1)
+        x = x + clip.positional_embedding.to(cast)
+        x = clip.transformer(x, attn_mask=clip.attn_mask)
+        x = clip.ln_final(x)
+        x = x[torch.arange(x.shape[0], device=x.device), self.tokens.argmax(dim=-1)]  # end token
+        if clip.text_projection is not None:
+            x = clip.text_projection(x) if isinstance(clip.text_projection, nn.Linear) else x @ clip.text_projection
+        return F.normalize(x, dim=-1)
+
+    def image_features(self, image: torch.Tensor) -> torch.Tensor:
+        """L2-normalised CLIP features of images in [0, 1] (bicubic to CLIP's input size)."""
+        x = F.interpolate(image, size=self.image_size, mode='bicubic', align_corners=False)
+        x = (x - self.mean) / self.std
+        return F.normalize(self.clip.encode_image(x), dim=-1)
+
+    def logits(self, image: torch.Tensor, text: torch.Tensor | None = None,
+               scale: float | None = None) -> torch.Tensor:
+        text = self.text_features() if text is None else text
+        s = self.logit_scale if scale is None else scale
+        return s * self.image_features(image) @ text.t()
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.logits(image).softmax(dim=-1)
