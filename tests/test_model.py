@@ -91,3 +91,39 @@ def test_unknown_optimizer_is_named_with_a_suggestion(tmp_path):
     opt['train']['optim_g']['type'] = 'AdamWW'
     with pytest.raises(ValueError, match="Did you mean 'AdamW'"):
         build_model(opt)
+
+
+def test_dpl_term_probe_and_its_resume_state(tmp_path):
+    import os
+
+    from basicsr.models import build_model
+
+    from perceive_ir_arch.archs import PerceiveIR
+    from tests.conftest import SAMPLES
+
+    proxy = tmp_path / 'proxy.pth'
+    torch.save({'params': PerceiveIR(**TINY).state_dict()}, proxy)
+    opt = model_opt(tmp_path, dpl_opt={
+        'type': 'DifficultyAdaptivePerceptualLoss', 'loss_weight': 0.1, 'probe_crops': 4,
+        'probe_every': 2, 'proxies': [{'network': dict(TINY, type='PerceiveIR'),
+                                       'checkpoint': str(proxy), 'tasks': ['denoise']}]})
+    opt['datasets'] = {'train': {
+        'name': 'samples', 'type': 'MixedDegradationDataset', 'phase': 'train', 'gt_size': 16,
+        'sources': [{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(SAMPLES, 'train')}
+                    for t in ('denoise', 'lowlight')], 'batch_size_per_gpu': 4}}
+    model = build_model(opt)
+    assert {t: len(c[0]) for t, c in model.probe.crops.items()} == {'denoise': 4, 'lowlight': 4}
+    model.feed_data(batch())
+    for it in (1, 2, 3):
+        model.optimize_parameters(it)
+    assert 'l_dpl' in model.get_current_log() and model.next_probe == 5
+    rho = dict(model.probe.rho)
+    assert set(rho) == {'denoise', 'lowlight'} and all(0 < v < 60 for v in rho.values())
+
+    model.save_training_state(epoch=0, current_iter=3)
+    state = torch.load(tmp_path / '3.state', weights_only=True)  # no pickled code needed
+    assert state['perceive_ir']['rho'] == rho and state['perceive_ir']['next_probe'] == 5
+    fresh = build_model(opt)
+    fresh.resume_training(state)
+    assert fresh.probe.rho == rho and fresh.next_probe == 5
+    assert not [p for p in os.listdir(tmp_path) if p.endswith('.tmp')]

@@ -12,7 +12,7 @@ from tests.conftest import REPO, run_python
 EXPECTED = {
     'ARCH_REGISTRY': ['PerceiveIR', 'CLIPQualityPerceiver'],
     'DATASET_REGISTRY': ['MixedDegradationDataset'],
-    'LOSS_REGISTRY': ['DegradationContrastiveLoss', 'CLIPQualityLoss'],
+    'LOSS_REGISTRY': ['DegradationContrastiveLoss', 'CLIPQualityLoss', 'DifficultyAdaptivePerceptualLoss'],
     'METRIC_REGISTRY': ['calculate_ssim_skimage'],
     'MODEL_REGISTRY': ['PerceiveIRModel'],
 }

@@ -17,6 +17,7 @@ PUBLISHED: dict[str, str] = {
     'dinov2_vits14': ('https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m '
                       '(model.safetensors), or Meta\'s original '
                       'https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/dinov2_vits14_pretrain.pth'),
+    'vgg16': 'torchvision\'s https://download.pytorch.org/models/vgg16-397923af.pth',
     'clip_ViT-B-32': ('OpenAI\'s ViT-B-32.pt (https://openaipublic.azureedge.net/clip/models/'
                       '40d3715913c3b6bda9ab2e2e1f5bb64e7e8c7e5e/ViT-B-32.pt) or '
                       'https://huggingface.co/timm/vit_base_patch32_clip_224.openai '

@@ -192,6 +192,11 @@ class MixedDegradationDataset(data.Dataset):
     def __len__(self) -> int:
         return self._starts[-1]
 
+    def task_indices(self, task: str) -> list[int]:
+        """Every sample index of one task (repeats included)."""
+        return [i for k, s in enumerate(self.sources) if s.task == task
+                for i in range(self._starts[k], self._starts[k + 1])]
+
     def task_counts(self) -> dict[str, int]:
         """Samples per task in one pass (repeats included)."""
         counts: dict[str, int] = {}

@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import math
+import os
 from collections import OrderedDict
 
 import torch
 from basicsr.losses import build_loss
 from basicsr.models.sr_model import SRModel
 from basicsr.utils import get_root_logger
+from basicsr.utils.dist_util import master_only
 
 from .._dist import model_to_device
 from .._registry import register_model
+from ..utils.files import atomic_torch_save
+from ._probe import DifficultyProbe
 
 __all__ = ['PerceiveIRModel']
 
@@ -28,12 +33,16 @@ class PerceiveIRModel(SRModel):
         pixel_opt: {type: L1Loss, loss_weight: 1.0}
         contrastive_opt: {type: DegradationContrastiveLoss, loss_weight: 0.1, temperature: 0.1}
         clip_quality_opt: {type: CLIPQualityLoss, loss_weight: 0.05, clip_pretrained: ..., prompt_file: ...}
+        dpl_opt: {type: DifficultyAdaptivePerceptualLoss, loss_weight: 0.1, vgg_pretrained: ...,
+                  proxies: [...], probe_crops: 24, probe_every: ~}   # ~ = once per epoch
         autocast: bf16          # bf16 | fp16 | ~ (fp16 uses a gradient scaler)
         grad_clip: ~            # max gradient norm, or ~
 
     Any BasicSR network works as ``network_g``; the terms that need Perceive-IR's
     degradation vector are then skipped, with a log line saying so.  The contrastive
     term needs the training set to return a second crop: ``positive_crop: true``.
+    The perceptual term's probe (rho per task) is re-measured every ``probe_every``
+    iterations and saved in the training state, so ``--auto_resume`` continues with it.
     """
 
     def init_training_settings(self) -> None:
@@ -55,8 +64,28 @@ class PerceiveIRModel(SRModel):
                 logger.info(f'{type(net).__name__} has no degradation vector: contrastive_opt skipped')
         self.cri_clip = (build_loss(train_opt['clip_quality_opt']).to(self.device)
                          if train_opt.get('clip_quality_opt') else None)
+        self.cri_dpl, self.probe = None, None
+        if train_opt.get('dpl_opt'):
+            self._init_dpl(dict(train_opt['dpl_opt']))
         fp16 = self.autocast_dtype is torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
+
+    def _init_dpl(self, dpl_opt: dict) -> None:
+        from basicsr.data import build_dataset
+
+        per_task = int(dpl_opt.pop('probe_crops', 24))
+        every = dpl_opt.pop('probe_every', None)
+        self.cri_dpl = build_loss(dpl_opt).to(self.device)
+        train_set = (self.opt.get('datasets') or {}).get('train')
+        if train_set is None:
+            raise KeyError('train.dpl_opt needs datasets.train: its probe is drawn from the training set')
+        dataset = build_dataset(train_set)
+        self.probe = DifficultyProbe(dataset, per_task, seed=int(self.opt.get('manual_seed') or 0))
+        if every is None:  # once per epoch, as the paper
+            per_gpu = train_set.get('batch_size_per_gpu', 1) * self.opt.get('world_size', 1)
+            every = math.ceil(len(dataset) * train_set.get('dataset_enlarge_ratio', 1) / per_gpu)
+        self.probe_every = max(int(every), 1)
+        self.next_probe = 1
 
     def model_to_device(self, net: torch.nn.Module) -> torch.nn.Module:
         return model_to_device(self, net)  # DDP on CPU too (gloo)
@@ -82,6 +111,10 @@ class PerceiveIRModel(SRModel):
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     def optimize_parameters(self, current_iter: int) -> None:
+        if self.probe is not None and current_iter >= self.next_probe:
+            rho = self.probe.measure(self.get_bare_model(self.net_g), self.device, self._autocast)
+            self.next_probe = current_iter + self.probe_every
+            get_root_logger().info('DPL probe PSNR (rho): ' + ', '.join(f'{k} {v:.2f}' for k, v in rho.items()))
         self.optimizer_g.zero_grad(set_to_none=True)
         loss_dict: OrderedDict[str, torch.Tensor] = OrderedDict()
         with self._autocast():
@@ -101,6 +134,9 @@ class PerceiveIRModel(SRModel):
             loss_dict['l_cl'] = self.cri_cl(z.float(), z_pos.float(), labels=self.task_id)
         if self.cri_clip is not None:
             loss_dict['l_clip'] = self.cri_clip(self.output)
+        if self.cri_dpl is not None:
+            rho = self.probe.rho_for(self.task_id, self.output.shape[0], self.device)
+            loss_dict['l_dpl'] = self.cri_dpl(self.output, self.gt, lq=self.lq, task_id=self.task_id, rho=rho)
         if self.cri_perceptual:
             l_percep, l_style = self.cri_perceptual(self.output, self.gt)
             if l_percep is not None:
@@ -120,3 +156,26 @@ class PerceiveIRModel(SRModel):
         self.log_dict = self.reduce_loss_dict(loss_dict)
         if self.ema_decay > 0:
             self.model_ema(decay=self.ema_decay)
+
+    # -- training state: BasicSR's keys plus the probe and the gradient scaler ------------
+    @master_only
+    def save_training_state(self, epoch: int, current_iter: int) -> None:
+        if current_iter == -1:
+            return
+        state = {'epoch': epoch, 'iter': current_iter,
+                 'optimizers': [o.state_dict() for o in self.optimizers],
+                 'schedulers': [s.state_dict() for s in self.schedulers],
+                 'perceive_ir': {'scaler': self.scaler.state_dict(),
+                                 'rho': self.probe.state_dict() if self.probe else {},
+                                 'next_probe': getattr(self, 'next_probe', 1)}}
+        path = os.path.join(self.opt['path']['training_states'], f'{current_iter}.state')
+        atomic_torch_save(state, path)
+
+    def resume_training(self, resume_state: dict) -> None:
+        super().resume_training(resume_state)
+        extra = resume_state.get('perceive_ir', {})
+        if extra.get('scaler'):
+            self.scaler.load_state_dict(extra['scaler'])
+        if self.probe is not None:
+            self.probe.load_state_dict(extra.get('rho', {}))
+            self.next_probe = int(extra.get('next_probe', 1))

@@ -1,0 +1,183 @@
+"""DifficultyAdaptivePerceptualLoss (L_dpl): a contrastive ratio on frozen VGG16 features.
+
+    L = mean_b sum_l w_l * D_l(R, GT) / (2 D_l(R, LQ) + sum_k m_k lambda_k D_l(R, P_k))
+
+with D_l the mean absolute difference of VGG16 features at tap l, R the restored image
+(anchor), GT the positive, LQ the easy negative and P_k the outputs of frozen proxy
+restorers (hard negatives).  m_k = 1 when proxy k handles the sample's task;
+lambda_k = 1.25 when PSNR(P_k, GT) <= rho (the model's own probe PSNR for that task),
+else 0.75 (method.md section 3).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._registry import register_loss
+from ..archs._frozen import freeze, seeded_build
+from ..archs._pretrained import resolve_pretrained
+from ..data.layouts import TASKS
+
+__all__ = ['DifficultyAdaptivePerceptualLoss', 'VGG16Features', 'batch_psnr']
+
+logger = logging.getLogger('basicsr.perceive_ir')
+
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def batch_psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """PSNR (dB) of each image pair in a batch, images in [0, 1]."""
+    mse = (x.float().clamp(0, 1) - y.float()).pow(2).flatten(1).mean(1)
+    return 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
+
+
+class VGG16Features(nn.Module):
+    """Frozen torchvision VGG16 ``features`` read at the given module indices.
+
+    The release taps indices 3, 7, 11, 15.  Index 7 is conv2_2, but torchvision's ReLU
+    at index 8 runs in place and overwrites that tensor, so what the release reads there
+    is relu2_2.  We compute the same thing explicitly: every tap is taken after the ReLU
+    that follows it (relu1_2, relu2_2, relu3_1, relu3_3), with no in-place operations.
+    """
+
+    def __init__(self, taps: Sequence[int] = (3, 7, 11, 15), pretrained: str | None = None,
+                 option: str = 'train.dpl_opt.vgg_pretrained') -> None:
+        super().__init__()
+        import torchvision
+
+        file = resolve_pretrained(pretrained, option=option, name='vgg16')
+        vgg = seeded_build(lambda: torchvision.models.vgg16(weights=None))
+        if file is None:
+            logger.warning(f'VGG16 for the perceptual loss: RANDOM weights ({option}: ~). '
+                           'Tests and demos only.')
+        else:
+            state = torch.load(file, map_location='cpu', weights_only=True)
+            vgg.load_state_dict(state)
+        layers = list(vgg.features.children())
+        # a tap on a conv output reads the ReLU after it (see the class docstring)
+        self.taps = [i + 1 if isinstance(layers[i], nn.Conv2d) else i for i in taps]
+        for layer in layers:
+            if isinstance(layer, nn.ReLU):
+                layer.inplace = False
+        self.features = nn.Sequential(*layers[:max(self.taps) + 1])
+        self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        freeze(self)
+
+    def train(self, mode: bool = True) -> 'VGG16Features':
+        return self
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = (x - self.mean) / self.std
+        out = []
+        for i, layer in enumerate(self.features):
+            x = layer(x)
+            if i in self.taps:
+                out.append(x)
+        return out
+
+
+class _Proxy(nn.Module):
+    """A frozen restorer whose outputs are hard negatives for the tasks it handles."""
+
+    def __init__(self, spec: dict[str, Any], where: str) -> None:
+        super().__init__()
+        from basicsr.archs import build_network
+
+        spec = dict(spec)
+        unknown = set(spec) - {'network', 'checkpoint', 'param_key', 'tasks', 'name'}
+        if unknown:
+            raise KeyError(f'{where}: unknown keys {sorted(unknown)}; a proxy has network, '
+                           'checkpoint, param_key, tasks, name')
+        if 'network' not in spec or 'checkpoint' not in spec:
+            raise KeyError(f'{where}: a proxy needs network (a BasicSR network_g block) and checkpoint')
+        path = spec['checkpoint']
+        if not os.path.isfile(str(path)):
+            raise FileNotFoundError(f'{where}.checkpoint: {path!r} does not exist (a trained '
+                                    'BasicSR network, e.g. the stage-1 medium restorer)')
+        self.net = build_network(dict(spec['network']))
+        state = torch.load(path, map_location='cpu', weights_only=True)
+        key = spec.get('param_key', 'params')
+        if isinstance(state, dict) and key in state:
+            state = state[key]
+        try:
+            self.net.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise RuntimeError(f'{where}: {path!r} does not fit {spec["network"].get("type")}: {exc}') from None
+        freeze(self.net)
+        tasks = spec.get('tasks')
+        bad = [t for t in (tasks or []) if t not in TASKS]
+        if bad:
+            raise ValueError(f'{where}.tasks: {bad} are not tasks; use {list(TASKS)} or ~ for all')
+        self.name = spec.get('name', spec['network'].get('type'))
+        self.register_buffer('handles', torch.tensor([tasks is None or t in tasks for t in TASKS]),
+                             persistent=False)
+
+    def train(self, mode: bool = True) -> '_Proxy':
+        return self
+
+    @torch.no_grad()
+    def forward(self, lq: torch.Tensor) -> torch.Tensor:
+        return self.net(lq).float().clamp(0, 1)
+
+
+@register_loss
+class DifficultyAdaptivePerceptualLoss(nn.Module):
+    """See the module docstring.  BasicSR style: ``loss(pred, target, lq=..., task_id=...,
+    rho=...)``; ``rho`` is the per-sample probe PSNR (B,), or None before the first probe
+    (lambda is then 1 for every proxy).
+
+    Options: ``loss_weight``, ``vgg_pretrained`` (local ``vgg16-397923af.pth``; ~ = random,
+    tests only), ``layers`` (feature indices), ``layer_weights``, ``proxies``: a list of
+    ``{network: {type: ..., ...}, checkpoint: path, param_key: params, tasks: [...]}``.
+    """
+
+    def __init__(self, loss_weight: float = 1.0, vgg_pretrained: str | None = None,
+                 layers: Sequence[int] = (3, 7, 11, 15),
+                 layer_weights: Sequence[float] = (1 / 12, 1 / 6, 1 / 3, 1.0),
+                 proxies: Sequence[dict] | None = None, easy_weight: float = 2.0,
+                 hard_lambdas: Sequence[float] = (1.25, 0.75), eps: float = 1e-7) -> None:
+        super().__init__()
+        if len(layers) != len(layer_weights):
+            raise ValueError(f'train.dpl_opt: {len(layers)} layers but {len(layer_weights)} weights')
+        self.vgg = VGG16Features(layers, vgg_pretrained)
+        self.proxies = nn.ModuleList(_Proxy(p, f'train.dpl_opt.proxies[{i}]')
+                                     for i, p in enumerate(proxies or []))
+        self.loss_weight, self.layer_weights = loss_weight, [float(w) for w in layer_weights]
+        self.easy_weight, self.hard_lambdas, self.eps = easy_weight, tuple(hard_lambdas), eps
+
+    def train(self, mode: bool = True) -> 'DifficultyAdaptivePerceptualLoss':
+        return super().train(False)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, lq: torch.Tensor,
+                task_id: torch.Tensor | None = None, rho: torch.Tensor | None = None,
+                **kwargs) -> torch.Tensor:
+        b = pred.shape[0]
+        with torch.no_grad():  # fixed images: their features once per step
+            f_gt, f_lq = self.vgg(target.float()), self.vgg(lq.float())
+            negatives = []  # (features, per-sample coefficient m_k * lambda_k)
+            for proxy in self.proxies:
+                out = proxy(lq)
+                m = (proxy.handles[task_id] if task_id is not None
+                     else torch.ones(b, dtype=torch.bool, device=pred.device)).float()
+                if rho is None:
+                    lam = torch.ones(b, device=pred.device)
+                else:
+                    hard, easy = self.hard_lambdas
+                    lam = torch.where(batch_psnr(out, target) <= rho, hard, easy)
+                negatives.append((self.vgg(out), m * lam))
+        f_r = self.vgg(pred.float())
+        total = pred.new_zeros(b, dtype=torch.float32)
+        for l, w in enumerate(self.layer_weights):
+            dist = lambda a: (f_r[l] - a).abs().flatten(1).mean(1)  # noqa: E731
+            denom = self.easy_weight * dist(f_lq[l])
+            for feats, coef in negatives:
+                denom = denom + coef * dist(feats[l])
+            total = total + w * dist(f_gt[l]) / (denom + self.eps)
+        return self.loss_weight * total.mean()

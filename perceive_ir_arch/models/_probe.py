@@ -1,0 +1,68 @@
+"""The difficulty probe of L_dpl: the model's own PSNR on fixed training crops per task."""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..data.layouts import TASKS
+from ..losses.difficulty_adaptive_perceptual_loss import batch_psnr
+
+__all__ = ['DifficultyProbe']
+
+
+class DifficultyProbe:
+    """``per_task`` training crops of each task, drawn once with a fixed seed (numpy's
+    global state is restored after), and rho = the model's mean PSNR on them per task."""
+
+    def __init__(self, dataset, per_task: int = 24, seed: int = 0) -> None:
+        state = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            groups = ({t: dataset.task_indices(t) for t in dataset.task_counts()}
+                      if hasattr(dataset, 'task_indices') else {'all': list(range(len(dataset)))})
+            self.crops: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+            for task, indices in groups.items():
+                picked = np.random.choice(indices, size=per_task, replace=len(indices) < per_task)
+                samples = [dataset[int(i)] for i in picked]
+                self.crops[task] = (torch.stack([s['lq'] for s in samples]),
+                                    torch.stack([s['gt'] for s in samples]))
+        finally:
+            np.random.set_state(state)
+        self.rho: dict[str, float] = {}
+
+    @torch.no_grad()
+    def measure(self, net: torch.nn.Module, device: torch.device, context: Callable,
+                batch: int = 8) -> dict[str, float]:
+        was_training = net.training
+        net.eval()
+        try:
+            for task, (lq, gt) in self.crops.items():
+                scores = []
+                for i in range(0, len(lq), batch):
+                    with context():
+                        out = net(lq[i:i + batch].to(device))
+                    scores.append(batch_psnr(out.float(), gt[i:i + batch].to(device)).cpu())
+                self.rho[task] = float(torch.cat(scores).mean())
+        finally:
+            net.train(was_training)
+        return dict(self.rho)
+
+    def rho_for(self, task_id: torch.Tensor | None, batch: int, device: torch.device) -> torch.Tensor | None:
+        """Per-sample rho (the sample's task, else the mean of all tasks); None before the
+        first measurement."""
+        if not self.rho:
+            return None
+        mean = sum(self.rho.values()) / len(self.rho)
+        if task_id is None:
+            return torch.full((batch,), mean, device=device)
+        table = torch.tensor([self.rho.get(t, mean) for t in TASKS], device=device)
+        return table[task_id.to(device)]
+
+    def state_dict(self) -> dict[str, float]:
+        return dict(self.rho)
+
+    def load_state_dict(self, rho: dict[str, float]) -> None:
+        self.rho = {k: float(v) for k, v in rho.items() if math.isfinite(float(v))}
