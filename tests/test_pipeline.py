@@ -113,3 +113,4 @@ def test_basicsr_checkout_runner_finds_the_plugin(tmp_path):
     assert 'Validation dehaze' in out.stdout + out.stderr
     assert os.path.isfile(os.path.join(root, 'results', 'checkout', 'visualization', 'lowlight',
                                        'chelsea_lowlight_restored.png'))
+
