@@ -11,10 +11,10 @@ from tests.conftest import REPO, run_python
 
 EXPECTED = {
     'ARCH_REGISTRY': ['PerceiveIR', 'CLIPQualityPerceiver'],
-    'DATASET_REGISTRY': ['MixedDegradationDataset'],
+    'DATASET_REGISTRY': ['MixedDegradationDataset', 'QualityTierDataset'],
     'LOSS_REGISTRY': ['DegradationContrastiveLoss', 'CLIPQualityLoss', 'DifficultyAdaptivePerceptualLoss'],
     'METRIC_REGISTRY': ['calculate_ssim_skimage'],
-    'MODEL_REGISTRY': ['PerceiveIRModel'],
+    'MODEL_REGISTRY': ['PerceiveIRModel', 'QualityPerceiverModel'],
 }
 
 

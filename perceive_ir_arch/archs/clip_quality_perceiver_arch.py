@@ -147,5 +147,7 @@ class CLIPQualityPerceiver(HoldsFrozen):
         s = self.logit_scale if scale is None else scale
         return s * self.image_features(image) @ text.t()
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.logits(image).softmax(dim=-1)
+    def forward(self, image: torch.Tensor, return_logits: bool = False) -> torch.Tensor:
+        """p over the tiers; the logits instead with ``return_logits`` (for cross-entropy)."""
+        logits = self.logits(image)
+        return logits if return_logits else logits.softmax(dim=-1)

@@ -14,8 +14,10 @@ import torch
 from torch.utils import data
 
 from .._registry import register_dataset
+from ._crop import random_window
 from ._files import decode_image, index_folder, lmdb_path_of
 from .degradations import SYNTHESIZERS
+from .folds import fold_of
 from .layouts import LAYOUTS, TASKS
 
 __all__ = ['MixedDegradationDataset']
@@ -149,6 +151,8 @@ class MixedDegradationDataset(data.Dataset):
         seed: 0                        # fixes evaluation degradations
         center_crop_multiple: 16       # evaluation: centre-crop lq and gt to a multiple
                                        # (the peers' protocol, method.md section 4)
+        fold: ~                        # 0 or 1: keep only that half of the pairs (stage 1,
+                                       # see data/folds.py); num_folds: 2
         io_backend: {type: disk}       # or lmdb: folder X is read from X.lmdb
 
     Training samples: random crop and flips, random noise level and synthetic
@@ -185,6 +189,14 @@ class MixedDegradationDataset(data.Dataset):
             raise KeyError(f'{name}.sources: list at least one source (task, layout, dataroot)')
         self.sources = [_build_source(dict(s), f'{name}.sources[{i}]', self.backend, self.train)
                         for i, s in enumerate(sources)]
+        fold, folds = opt.get('fold'), int(opt.get('num_folds', 2))
+        if fold is not None:
+            if not 0 <= int(fold) < folds:
+                raise ValueError(f'{name}.fold must be in 0..{folds - 1}, got {fold!r}')
+            for i, src in enumerate(self.sources):
+                src.items = [it for it in src.items if fold_of(src.task, it.name, folds) == int(fold)]
+                if not src.items:
+                    raise ValueError(f'{name}.sources[{i}]: no pair falls in fold {fold}')
         sizes = [len(s.items) * s.repeat for s in self.sources]
         self._starts = np.cumsum([0] + sizes).tolist()
         self._client = None
@@ -228,23 +240,37 @@ class MixedDegradationDataset(data.Dataset):
             [self.seed, _stable_hash(item.name), TASKS.index(src.task), int((item.sigma or 0) * 100)])
 
     # -- sample -----------------------------------------------------------------------
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def _locate(self, index: int) -> tuple[_Source, _Item]:
         k = bisect.bisect_right(self._starts, index) - 1
         src = self.sources[k]
-        item = src.items[(index - self._starts[k]) % len(src.items)]
+        return src, src.items[(index - self._starts[k]) % len(src.items)]
+
+    @staticmethod
+    def _tag(task: str, sigma: float | None) -> str:
+        return f'denoise{sigma:g}' if task == 'denoise' else task
+
+    def sample_key(self, index: int) -> str:
+        """'<task>/<name>' naming what sample ``index`` shows: the pair's relative name,
+        plus the degradation for synthesised evaluation samples (``_denoise25``, ...)."""
+        src, item = self._locate(index)
+        if item.lq is None and not self.train:
+            return f'{src.task}/{item.name}_{self._tag(src.task, item.sigma)}'
+        return f'{src.task}/{item.name}'
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        src, item = self._locate(index)
         rng = self._rng(src, item)
         gt = self._read(item.gt, src.gt_db)
         gt_path = f'{src.gt_db}/{item.gt}' if src.gt_db else item.gt
         if item.lq is None:
+            sigma = None
             if src.task == 'denoise':
                 sigma = item.sigma if item.sigma is not None else float(rng.choice(src.sigmas))
                 lq = SYNTHESIZERS['denoise'](gt, rng, sigma)
-                tag = f'denoise{sigma:g}'
             else:
                 lq = SYNTHESIZERS[src.task](gt, rng)
-                tag = src.task
             stem, ext = os.path.splitext(gt_path)
-            lq_path = f'{stem}_{tag}{ext if ext else ".png"}'
+            lq_path = f'{stem}_{self._tag(src.task, sigma)}{ext if ext else ".png"}'
         else:
             lq = self._read(item.lq, src.lq_db)
             lq_path = f'{src.lq_db}/{item.lq}' if src.lq_db else item.lq
@@ -266,13 +292,10 @@ class MixedDegradationDataset(data.Dataset):
               lq_path: str) -> dict[str, np.ndarray]:
         size = int(self.gt_size)
         h, w = gt.shape[:2]
-        if h < size or w < size:
-            raise ValueError(f'{lq_path!r} is {w}x{h}, smaller than gt_size {size}; lower '
-                             'gt_size or remove the image')
-        top, left = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+        top, left = random_window(rng, h, w, size, lq_path)
         out = {'lq': lq[top:top + size, left:left + size], 'gt': gt[top:top + size, left:left + size]}
         if self.positive_crop:  # same degraded image (same noise realisation), elsewhere
-            top, left = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+            top, left = random_window(rng, h, w, size, lq_path)
             out['lq_pos'] = lq[top:top + size, left:left + size]
         return out
 

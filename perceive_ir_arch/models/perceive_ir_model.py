@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import math
 import os
 from collections import OrderedDict
@@ -16,6 +15,7 @@ from basicsr.utils.dist_util import master_only
 from .._dist import model_to_device
 from .._registry import register_model
 from ..utils.files import atomic_torch_save
+from ._optim import build_optimizer
 from ._probe import DifficultyProbe
 
 __all__ = ['PerceiveIRModel']
@@ -91,14 +91,7 @@ class PerceiveIRModel(SRModel):
         return model_to_device(self, net)  # DDP on CPU too (gloo)
 
     def get_optimizer(self, optim_type: str, params, lr: float, **kwargs) -> torch.optim.Optimizer:
-        cls = getattr(torch.optim, optim_type, None)
-        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-            names = [n for n, c in vars(torch.optim).items()
-                     if isinstance(c, type) and issubclass(c, torch.optim.Optimizer)]
-            close = difflib.get_close_matches(optim_type, names, n=1)
-            hint = f' Did you mean {close[0]!r}?' if close else ''
-            raise ValueError(f'train.optim_g.type: {optim_type!r} is not a torch.optim optimizer.{hint}')
-        return cls(params, lr=lr, **kwargs)
+        return build_optimizer(optim_type, params, lr, **kwargs)
 
     def feed_data(self, data: dict) -> None:
         super().feed_data(data)

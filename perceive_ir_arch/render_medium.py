@@ -1,0 +1,96 @@
+"""Stage 1b: render the medium quality tier.
+
+    python -m perceive_ir_arch.render_medium -opt options/render_medium.yml
+
+Every training pair of fold f is restored by the medium restorer trained on the other
+fold (method.md 1.1), and written to ``<medium_root>/<task>/<name>.png``: the tier-1
+("mediocre") images that ``QualityTierDataset`` reads beside the degraded and clean ones.
+Resumable: images already there are skipped; each file is written to a temporary name
+and renamed, so an interrupted run leaves no partial image.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+import numpy as np
+import torch
+
+import perceive_ir_arch  # noqa: F401  (registers the plugin's types)
+from perceive_ir_arch.utils import atomic_imwrite
+
+__all__ = ['render_medium', 'main']
+
+
+def _load_restorer(net_opt: dict, path: str, param_key: str, device: torch.device,
+                   option: str) -> torch.nn.Module:
+    from basicsr.archs import build_network
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{option}: {path!r} does not exist; train it with '
+                                'options/train_medium_restorer.yml (stage 1a)')
+    net = build_network(dict(net_opt))
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    if isinstance(state, dict) and param_key in state:
+        state = state[param_key]
+    net.load_state_dict(state, strict=True)
+    return net.to(device).eval()
+
+
+def render_medium(opt: dict[str, Any], device: torch.device | None = None,
+                  progress: bool = True) -> dict[str, int]:
+    """Render both folds; return counts of written and skipped images."""
+    from tqdm import tqdm
+
+    from perceive_ir_arch.data import MixedDegradationDataset
+
+    device = device or torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    for key in ('datasets', 'network_g', 'restorers', 'medium_root'):
+        if key not in opt:
+            raise KeyError(f'render options need {key!r}')
+    root = str(opt['medium_root'])
+    counts = {'written': 0, 'skipped': 0}
+    for fold in (0, 1):
+        other = f'fold{1 - fold}'
+        if other not in opt['restorers']:
+            raise KeyError(f'restorers.{other}: the restorer trained on fold {1 - fold} renders fold {fold}')
+        data_opt = dict(opt['datasets']['train'], phase='val', fold=fold)
+        data_opt.pop('center_crop_multiple', None)
+        dataset = MixedDegradationDataset(data_opt)
+        todo = [i for i in range(len(dataset))
+                if not os.path.isfile(os.path.join(root, dataset.sample_key(i) + '.png'))]
+        counts['skipped'] += len(dataset) - len(todo)
+        if not todo:
+            continue
+        net = _load_restorer(opt['network_g'], str(opt['restorers'][other]),
+                             opt.get('param_key', 'params'), device, f'restorers.{other}')
+        for i in tqdm(todo, desc=f'medium tier, fold {fold}', unit='img', disable=not progress):
+            sample = dataset[i]
+            with torch.no_grad():
+                out = net(sample['lq'][None].to(device)).float().clamp(0, 1)[0]
+            rgb = (out.permute(1, 2, 0).cpu().numpy() * 255.0).round().astype(np.uint8)
+            atomic_imwrite(os.path.join(root, dataset.sample_key(i) + '.png'), rgb[..., ::-1])
+            counts['written'] += 1
+    return counts
+
+
+def main(argv: list[str] | None = None) -> dict[str, int]:
+    from basicsr.utils.options import ordered_yaml
+    import yaml
+
+    parser = argparse.ArgumentParser(description='Render the stage-1 medium quality tier.')
+    parser.add_argument('-opt', required=True, help='render option file')
+    parser.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
+    args = parser.parse_args(argv)
+    with open(args.opt) as f:
+        opt = yaml.load(f, Loader=ordered_yaml()[0])
+    device = None if args.device == 'auto' else torch.device(args.device)
+    counts = render_medium(opt, device)
+    print(f"medium tier in {opt['medium_root']}: {counts['written']} written, "
+          f"{counts['skipped']} already there", flush=True)
+    return counts
+
+
+if __name__ == '__main__':
+    main()
