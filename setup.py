@@ -69,5 +69,5 @@ setup(
         'tqdm',
     ],
     extras_require={'test': ['pytest>=7', 'scikit-image>=0.19']},
-    entry_points={'console_scripts': []},
+    entry_points={'console_scripts': ['perceive-ir = perceive_ir_arch.cli:main']},
 )
