@@ -40,6 +40,9 @@ def _version():
     return scope['__version__']
 
 
+# `perceive-ir export --onnx` (the dynamo exporter needs onnxscript; --check runs onnxruntime)
+_EXPORT = ['onnx>=1.16', 'onnxscript>=0.2', 'onnxruntime>=1.17']
+
 setup(
     name='perceive-ir',
     version=_version(),
@@ -68,6 +71,9 @@ setup(
         'scipy',
         'tqdm',
     ],
-    extras_require={'test': ['pytest>=7', 'scikit-image>=0.19']},
+    extras_require={
+        'export': _EXPORT,
+        'test': ['pytest>=7', 'scikit-image>=0.19', 'hypothesis>=6'] + _EXPORT,
+    },
     entry_points={'console_scripts': ['perceive-ir = perceive_ir_arch.cli:main']},
 )

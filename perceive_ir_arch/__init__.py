@@ -9,6 +9,9 @@ import perceive_ir_autoload as _autoload
 _autoload.install()  # basicsr 1.4.2 needs the torchvision alias before its first import
 
 from . import archs, data, losses, metrics, models  # noqa: E402  (registration side effects)
+from .archs import PerceiveIR  # noqa: E402
+from .restorer import Restorer, create_restorer, save_restorer  # noqa: E402
 from .version import __version__  # noqa: E402
 
-__all__ = ['archs', 'data', 'losses', 'metrics', 'models', '__version__']
+__all__ = ['archs', 'data', 'losses', 'metrics', 'models', 'PerceiveIR', 'Restorer',
+           'create_restorer', 'save_restorer', '__version__']

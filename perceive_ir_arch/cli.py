@@ -1,47 +1,172 @@
-"""The ``perceive-ir`` command.
+"""The ``perceive-ir`` command: restore, score, pack and export.
 
-    perceive-ir score IMG|DIR... --prompts PROMPTS.pth --clip-weights ViT-B-32.pt [--csv F] [--json F]
+    perceive-ir restore IN... -o OUT --weights W [--tile N] [--device auto|cpu|cuda] [--half]
+    perceive-ir score IMG|DIR... --prompts PROMPTS.pth [--clip-weights ViT-B-32.pt] [--csv F]
+    perceive-ir pack --opt OPTIONS.yml --checkpoint net_g_latest.pth -o restorer.pth
+    perceive-ir export --weights W --onnx OUT.onnx [--check]
 
-``score`` rates images with the stage-1 quality perceiver, a no-reference quality
-measure: p(terrible), p(mediocre), p(excellent) and their expected tier (0 to 2).
+``restore`` restores photos of any size; ``score`` rates images with the stage-1
+quality perceiver (p(terrible), p(mediocre), p(excellent) and their expected tier);
+``pack`` turns a BasicSR checkpoint and its option file into one restorer file;
+``export`` writes ONNX (or a torch.export program) and checks it with onnxruntime.
+Pretrained parts not named on the command line are looked up in $PERCEIVE_IR_WEIGHTS
+(default ~/.cache/perceive_ir) as <name>.safetensors / .pth / .pt / .bin.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import glob
 import io
 import json
 import os
 import sys
+import time
 from typing import Sequence
 
 __all__ = ['main']
 
 
-def _device(name: str):
-    import torch
+def _device(name: str, command: str):
+    from perceive_ir_arch.restorer import select_device
 
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if name == 'cuda' and not torch.cuda.is_available():
-        raise SystemExit('perceive-ir: --device cuda, but no CUDA device is available')
-    return torch.device(name)
+    try:
+        return select_device(name)
+    except RuntimeError as exc:
+        raise SystemExit(f'perceive-ir {command}: {exc}') from None
 
 
-def _expand(inputs: Sequence[str]) -> list[str]:
-    """Files as given; folders scanned (sorted, recursive) for images."""
+def _collect(inputs: Sequence[str]) -> list[tuple[str, str]]:
+    """(path, name relative to its input) for files as given, globs, and folders scanned
+    recursively (sorted) for images."""
     from perceive_ir_arch.data._files import IMAGE_EXTENSIONS
 
-    paths = []
+    found = []
     for item in inputs:
         if os.path.isdir(item):
             for dirpath, dirnames, files in os.walk(item):
                 dirnames.sort()
-                paths += [os.path.join(dirpath, f) for f in sorted(files)
-                          if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
+                found += [(os.path.join(dirpath, f), os.path.relpath(os.path.join(dirpath, f), item))
+                          for f in sorted(files) if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
+        elif not os.path.exists(item) and glob.has_magic(item):
+            found += [(p, os.path.basename(p)) for p in sorted(glob.glob(item, recursive=True))
+                      if os.path.isfile(p)]
         else:
-            paths.append(item)
-    return paths
+            found.append((item, os.path.basename(item)))
+    return found
+
+
+def _expand(inputs: Sequence[str]) -> list[str]:
+    return [path for path, _ in _collect(inputs)]
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from perceive_ir_arch.restorer import create_restorer
+    from perceive_ir_arch.utils.image_io import read_photo, write_photo
+
+    jobs = _collect(args.inputs)
+    if not jobs:
+        raise SystemExit('perceive-ir restore: no images found in ' + ', '.join(args.inputs))
+    targets: dict[str, str] = {}
+    for path, rel in jobs:
+        out = os.path.join(args.output, os.path.splitext(rel)[0] + args.suffix + os.path.splitext(rel)[1])
+        if out in targets:
+            raise SystemExit(f'perceive-ir restore: {targets[out]!r} and {path!r} would both be '
+                             f'written to {out!r}; restore them into different folders')
+        if os.path.exists(out) and os.path.samefile(out, path):
+            raise SystemExit(f'perceive-ir restore: the output {out!r} is the input itself; '
+                             'choose another -o folder or a --suffix')
+        targets[out] = path
+    try:
+        restorer = create_restorer(args.weights, opt=args.opt, device=_device(args.device, 'restore'),
+                                   half=args.half, tile=args.tile, tile_overlap=args.tile_overlap,
+                                   max_memory=args.max_memory, semantic_weights=args.semantic_weights,
+                                   param_key=args.param_key)
+    except (OSError, ValueError, KeyError) as exc:
+        raise SystemExit(f'perceive-ir restore: {exc}') from None
+
+    start, done, skipped = time.perf_counter(), 0, []
+    bar = tqdm(targets.items(), desc='restoring', unit='img', disable=args.quiet)
+    for out, path in bar:
+        if args.skip_existing and os.path.exists(out):
+            skipped.append((path, 'output exists (--skip-existing)'))
+            continue
+        try:
+            img = read_photo(path)
+            tiles = restorer.count_tiles(*img.shape[:2])
+            with tqdm(total=tiles, desc=os.path.basename(path), unit='tile', leave=False,
+                      disable=args.quiet or tiles < 2) as tile_bar:
+                restored = restorer.restore(img, progress=tile_bar.update)
+            write_photo(out, restored)
+            done += 1
+        except (OSError, ValueError) as exc:
+            skipped.append((path, str(exc)))
+        except RuntimeError as exc:  # out of memory on one image: the others may still fit
+            if 'out of memory' not in str(exc).lower():
+                raise
+            skipped.append((path, 'out of memory; try --tile 512 or a smaller --max-memory'))
+    seconds = time.perf_counter() - start
+    for path, why in skipped:
+        print(f'skipped {path}: {why}', file=sys.stderr)
+    print(f'restored {done} image(s) in {seconds:.1f} s into {args.output}; skipped {len(skipped)}',
+          file=sys.stderr)
+    return 1 if skipped else 0
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from perceive_ir_arch.restorer import load_network, read_options, save_restorer
+
+    if args.opt is None:
+        raise SystemExit('perceive-ir pack: --opt OPTIONS.yml is required (its network_g built the checkpoint)')
+    try:
+        network_opt = read_options(args.opt)['network_g']
+        net = load_network(args.checkpoint, args.opt, args.semantic_weights, args.param_key)
+        save_restorer(args.output, net, network_opt)
+    except (OSError, ValueError, KeyError) as exc:
+        raise SystemExit(f'perceive-ir pack: {exc}') from None
+    print(f'wrote {args.output} ({os.path.getsize(args.output) / 2 ** 20:.1f} MiB, '
+          f'{network_opt["type"]})', file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from perceive_ir_arch.export import export_onnx, export_program, onnx_max_difference
+    from perceive_ir_arch.restorer import load_network
+    from perceive_ir_arch.utils.image_io import read_photo
+
+    if not (args.onnx or args.pt2):
+        raise SystemExit('perceive-ir export: say what to write: --onnx OUT.onnx and/or --pt2 OUT.pt2')
+    try:
+        net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key)
+    except (OSError, ValueError, KeyError) as exc:
+        raise SystemExit(f'perceive-ir export: {exc}') from None
+    if args.pt2:
+        export_program(net, args.pt2)
+        print(f'wrote {args.pt2} (torch.export program; torch.export.load to read it)', file=sys.stderr)
+    if args.onnx:
+        export_onnx(net, args.onnx, opset=args.opset)
+        print(f'wrote {args.onnx} (ONNX opset {args.opset}; input "image", output "restored", '
+              'N x 3 x height x width in [0, 1])', file=sys.stderr)
+        if args.check:
+            rng = np.random.default_rng(0)
+            images = {'random 61x83': rng.random((61, 83, 3), dtype=np.float32),
+                      'random 128x96': rng.random((128, 96, 3), dtype=np.float32)}
+            for path in args.check_images:
+                img = read_photo(path)
+                rgb = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
+                scale = float(np.iinfo(img.dtype).max) if img.dtype.kind == 'u' else 1.0
+                images[path] = rgb[..., :3].astype(np.float32) / scale
+            diffs = onnx_max_difference(args.onnx, net, list(images.values()))
+            for name, diff in zip(images, diffs):
+                print(f'onnxruntime vs PyTorch, {name}: max abs difference {diff:.2e}')
+            if max(diffs) > args.tolerance:
+                print(f'perceive-ir export: difference above --tolerance {args.tolerance}', file=sys.stderr)
+                return 1
+    return 0
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -56,13 +181,18 @@ def _score(args: argparse.Namespace) -> int:
 
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     if args.clip_weights is None and args.clip_model != 'clip_tiny':
-        raise SystemExit(f'perceive-ir score: --clip-weights FILE is required for {args.clip_model} '
-                         '(OpenAI ViT-B-32.pt); this tool never downloads')
+        from perceive_ir_arch.archs._pretrained import find_local, weights_dir
+
+        args.clip_weights = find_local(f'clip_{args.clip_model}')
+        if args.clip_weights is None:
+            raise SystemExit(f'perceive-ir score: no CLIP weights for {args.clip_model}: give '
+                             f'--clip-weights FILE or put the file at {weights_dir()}/clip_'
+                             f'{args.clip_model}.pt (OpenAI ViT-B-32.pt); this tool never downloads')
     try:
         perceiver = CLIPQualityPerceiver(args.clip_model, args.clip_weights, prompt_file=args.prompts)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise SystemExit(f'perceive-ir score: {exc}') from None
-    device = _device(args.device)
+    device = _device(args.device, 'score')
     perceiver = perceiver.to(device).eval()
     with torch.no_grad():
         text = perceiver.text_features()
@@ -118,21 +248,66 @@ def _score(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _add_weights(parser: argparse.ArgumentParser, flag: str = '--weights') -> None:
+    parser.add_argument(flag, required=True,
+                        help='restorer file (perceive-ir pack) or BasicSR net_g_*.pth with --opt')
+    parser.add_argument('--opt', help='the option file whose network_g built a BasicSR checkpoint')
+    parser.add_argument('--param-key', help='which entry of a BasicSR checkpoint '
+                        '(default params_ema, else params)')
+    parser.add_argument('--semantic-weights', help='DINOv2 weight file (default: '
+                        '<weights folder>/<encoder name>.safetensors|.pth)')
+
+
 def _parser() -> argparse.ArgumentParser:
+    from perceive_ir_arch.export import OPSET
+
     parser = argparse.ArgumentParser(prog='perceive-ir', description=__doc__.split('\n\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
+
+    restore = sub.add_parser('restore', help='restore photos of any size')
+    restore.add_argument('inputs', nargs='+', help='image files, folders or globs')
+    restore.add_argument('-o', '--output', required=True, help='output folder (same names, format, bit depth)')
+    _add_weights(restore)
+    restore.add_argument('--device', default='auto', help='auto (default), cpu, cuda or cuda:N')
+    restore.add_argument('--half', nargs='?', const='bf16', choices=['bf16', 'fp16'],
+                         help='autocast on a GPU: bf16 (default when given) or fp16')
+    restore.add_argument('--tile', type=int, help='tile size in pixels (default: only when needed)')
+    restore.add_argument('--tile-overlap', type=int, default=32, help='overlap of tiles (default 32)')
+    restore.add_argument('--max-memory', help='memory budget that decides automatic tiling, e.g. 2G '
+                         '(default 2G on CPU, 80%% of the free GPU memory)')
+    restore.add_argument('--suffix', default='', help='added to each output name before the extension')
+    restore.add_argument('--skip-existing', action='store_true', help='leave outputs that exist')
+    restore.add_argument('--quiet', action='store_true', help='no progress bars')
+    restore.set_defaults(run=_restore)
+
     score = sub.add_parser('score', help='no-reference quality with the stage-1 perceiver')
-    score.add_argument('inputs', nargs='+', help='image files or folders')
+    score.add_argument('inputs', nargs='+', help='image files, folders or globs')
     score.add_argument('--prompts', required=True, help='stage-1 checkpoint (the prompt context)')
     score.add_argument('--clip-model', default='ViT-B-32', help='open_clip architecture (default ViT-B-32)')
-    score.add_argument('--clip-weights', default=os.environ.get('PERCEIVE_IR_CLIP'),
-                       help='local CLIP weight file (default: $PERCEIVE_IR_CLIP)')
+    score.add_argument('--clip-weights',
+                       help='local CLIP weight file (default: clip_<model>.* in the weights folder)')
     score.add_argument('--batch-size', type=int, default=16)
-    score.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
+    score.add_argument('--device', default='auto', help='auto (default), cpu, cuda or cuda:N')
     score.add_argument('--csv', help='also write the table as CSV')
     score.add_argument('--json', help='also write the table as JSON')
     score.add_argument('--quiet', action='store_true', help='no progress bar')
     score.set_defaults(run=_score)
+
+    pack = sub.add_parser('pack', help='a BasicSR checkpoint + its options -> one restorer file')
+    _add_weights(pack, '--checkpoint')
+    pack.add_argument('-o', '--output', required=True, help='restorer file to write')
+    pack.set_defaults(run=_pack)
+
+    export = sub.add_parser('export', help='ONNX / torch.export of a restorer')
+    _add_weights(export)
+    export.add_argument('--onnx', help='write ONNX here')
+    export.add_argument('--opset', type=int, default=OPSET, help=f'ONNX opset (default {OPSET})')
+    export.add_argument('--pt2', help='write a torch.export program here')
+    export.add_argument('--check', action='store_true', help='compare onnxruntime with PyTorch')
+    export.add_argument('--check-images', nargs='*', default=[], help='real images for --check')
+    export.add_argument('--tolerance', type=float, default=1e-3,
+                        help='largest accepted difference for --check (default 1e-3)')
+    export.set_defaults(run=_export)
     return parser
 
 

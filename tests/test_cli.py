@@ -56,8 +56,9 @@ def test_score_matches_the_perceiver_on_the_same_image(tmp_path, prompts):
     assert row['p_excellent'] == pytest.approx(float(p[2]), abs=1e-5)
 
 
-def test_score_refuses_to_download(tmp_path, prompts):
-    with pytest.raises(SystemExit, match='--clip-weights FILE is required'):
+def test_score_refuses_to_download(tmp_path, prompts, monkeypatch):
+    monkeypatch.setenv('PERCEIVE_IR_WEIGHTS', str(tmp_path))  # an empty weights folder
+    with pytest.raises(SystemExit, match=r'give --clip-weights FILE or put the file at .*clip_ViT-B-32'):
         main(['score', SAMPLES, '--prompts', prompts])
 
 

@@ -206,3 +206,39 @@ def test_resumed_model_gives_the_same_next_iteration_loss(tmp_path):
         assert a.keys() == b.keys()
         for k in a:
             assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-7), k
+
+
+@pytest.mark.parametrize('autocast', [None, 'bf16'])
+def test_a_nonfinite_loss_stops_training_naming_iteration_term_and_images(tmp_path, autocast):
+    from basicsr.models import build_model
+
+    model = build_model(model_opt(tmp_path, autocast=autocast))
+    data = dict(batch(), lq_path=['a/0.png', 'a/1.png', 'b/2.png', 'c/3.png'])
+    data['gt'] = data['gt'].clone()
+    data['gt'][2, 0, 0, 0] = float('nan')  # one bad target pixel
+    before = [p.detach().clone() for p in model.net_g.parameters()]
+    model.feed_data(data)
+    with pytest.raises(FloatingPointError, match=r'iteration 7: the loss is not finite \(l_pix = nan.*'
+                                                 r'batch: a/0.png, a/1.png, b/2.png, c/3.png'):
+        model.optimize_parameters(7)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.net_g.parameters()))
+
+
+def test_nonfinite_skip_leaves_the_weights_and_training_goes_on(tmp_path):
+    from basicsr.models import build_model
+
+    model = build_model(model_opt(tmp_path, nonfinite='skip'))
+    bad = batch()
+    bad['lq'] = bad['lq'].clone()
+    bad['lq'][0, 0, 0, 0] = float('inf')
+    before = [p.detach().clone() for p in model.net_g.parameters()]
+    model.feed_data(bad)
+    model.optimize_parameters(1)
+    assert model.skipped_steps == 1
+    assert all(torch.equal(a, b) for a, b in zip(before, model.net_g.parameters()))
+    model.feed_data(batch())
+    model.optimize_parameters(2)
+    assert torch.isfinite(torch.tensor(model.get_current_log()['l_total']))
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.net_g.parameters()))
+    with pytest.raises(ValueError, match='train.nonfinite'):
+        build_model(model_opt(tmp_path, nonfinite='ignore'))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ['PUBLISHED', 'resolve_pretrained']
+__all__ = ['PUBLISHED', 'WEIGHTS_ENV', 'weights_dir', 'find_local', 'resolve_pretrained']
 
 # name -> where the weights are published (shown in the error when the file is missing)
 PUBLISHED: dict[str, str] = {
@@ -23,6 +23,27 @@ PUBLISHED: dict[str, str] = {
                       'https://huggingface.co/timm/vit_base_patch32_clip_224.openai '
                       '(open_clip_pytorch_model.bin)'),
 }
+
+
+# The one place, besides the options, where the command-line tools look for pretrained
+# parts: $PERCEIVE_IR_WEIGHTS, else ~/.cache/perceive_ir, holding <name>.<ext> files
+# (dinov2_vitb14.safetensors, clip_ViT-B-32.pt, vgg16.pth, ...).
+WEIGHTS_ENV = 'PERCEIVE_IR_WEIGHTS'
+_EXTENSIONS = ('.safetensors', '.pth', '.pt', '.bin')
+
+
+def weights_dir() -> str:
+    """The local weights folder: ``$PERCEIVE_IR_WEIGHTS`` or ``~/.cache/perceive_ir``."""
+    return os.path.expanduser(os.environ.get(WEIGHTS_ENV) or os.path.join('~', '.cache', 'perceive_ir'))
+
+
+def find_local(name: str) -> str | None:
+    """``<weights_dir>/<name>.<ext>`` for the first extension that exists, else None."""
+    for ext in _EXTENSIONS:
+        path = os.path.join(weights_dir(), name + ext)
+        if os.path.isfile(path):
+            return path
+    return None
 
 
 def resolve_pretrained(path: str | None, *, option: str, name: str) -> str | None:

@@ -23,9 +23,12 @@ class CompactFeatureExtractor(nn.Module):
         self.features = nn.Sequential(*layers)
         self.fc = nn.Linear(dim, dim)
 
+    def head(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Spatially averaged features (B x dim) -> z; tiled inference averages over tiles."""
+        return F.normalize(self.fc(pooled), dim=1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.fc(self.features(x).mean(dim=(2, 3)))
-        return F.normalize(z, dim=1)
+        return self.head(self.features(x).mean(dim=(2, 3)))
 
 
 class _ResBlock(nn.Module):
@@ -57,8 +60,11 @@ class AirNetLikeEncoder(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(w[2], w[2]), nn.LeakyReLU(0.1, inplace=True),
                                  nn.Linear(w[2], dim))
 
+    def head(self, pooled: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.mlp(pooled), dim=1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.mlp(self.features(x).mean(dim=(2, 3))), dim=1)
+        return self.head(self.features(x).mean(dim=(2, 3)))
 
 
 _VARIANTS = {'release': CompactFeatureExtractor, 'airnet': AirNetLikeEncoder}

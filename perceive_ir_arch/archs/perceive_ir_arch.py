@@ -120,6 +120,15 @@ class PerceiveIR(HoldsFrozen):
                              f'{list(num_blocks)} and {list(heads)}')
         if pgm_variant not in ('joint', 'separate'):
             raise ValueError(f"pgm_variant must be 'joint' or 'separate', got {pgm_variant!r}")
+        # the architecture as data (without the weight file): what a restorer file records
+        self.config = dict(
+            type='PerceiveIR', dim=dim, num_blocks=list(num_blocks),
+            num_refinement_blocks=num_refinement_blocks, heads=list(heads),
+            ffn_expansion_factor=ffn_expansion_factor, bias=bias,
+            semantic_guidance=semantic_guidance, degradation_guidance=degradation_guidance,
+            semantic_encoder=semantic_encoder, degradation_dim=degradation_dim,
+            cfe_variant=cfe_variant, etb_variant=etb_variant, pgm_variant=pgm_variant)
+        self.semantic_random = semantic_pretrained is None
         dims = [dim * 2 ** i for i in range(4)]
         exp = ffn_expansion_factor
 

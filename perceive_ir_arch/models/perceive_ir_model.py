@@ -37,6 +37,7 @@ class PerceiveIRModel(SRModel):
                   proxies: [...], probe_crops: 24, probe_every: ~}   # ~ = once per epoch
         autocast: bf16          # bf16 | fp16 | ~ (fp16 uses a gradient scaler)
         grad_clip: ~            # max gradient norm, or ~
+        nonfinite: raise        # a NaN / inf loss stops training (raise) or skips the step (skip)
 
     Any BasicSR network works as ``network_g``; the terms that need Perceive-IR's
     degradation vector are then skipped, with a log line saying so.  The contrastive
@@ -52,6 +53,10 @@ class PerceiveIRModel(SRModel):
             raise ValueError(f"train.autocast: {key!r}; use bf16, fp16 or ~")
         self.autocast_dtype = _AUTOCAST[key]
         self.grad_clip = train_opt.get('grad_clip')
+        self.nonfinite = train_opt.get('nonfinite', 'raise')
+        if self.nonfinite not in ('raise', 'skip'):
+            raise ValueError(f"train.nonfinite: {self.nonfinite!r}; use raise or skip")
+        self.skipped_steps = 0
         super().init_training_settings()
         logger = get_root_logger()
         net = self.get_bare_model(self.net_g)
@@ -96,6 +101,7 @@ class PerceiveIRModel(SRModel):
     def feed_data(self, data: dict) -> None:
         super().feed_data(data)
         self.lq_pos = data['lq_pos'].to(self.device) if 'lq_pos' in data else None
+        self.lq_paths = list(data.get('lq_path', []))
         self.task_id = data['task_id'].to(self.device) if 'task_id' in data else None
 
     def _autocast(self):
@@ -139,6 +145,10 @@ class PerceiveIRModel(SRModel):
         for value in loss_dict.values():
             l_total = l_total + value
         loss_dict['l_total'] = l_total
+        if not self._finite(l_total):
+            self._nonfinite(current_iter, loss_dict)
+            self.log_dict = self.reduce_loss_dict(loss_dict)
+            return
 
         self.scaler.scale(l_total).backward()
         if self.grad_clip:
@@ -149,6 +159,27 @@ class PerceiveIRModel(SRModel):
         self.log_dict = self.reduce_loss_dict(loss_dict)
         if self.ema_decay > 0:
             self.model_ema(decay=self.ema_decay)
+
+    def _finite(self, loss: torch.Tensor) -> bool:
+        """Whether the loss is finite on every process (all must skip a step together)."""
+        ok = torch.isfinite(loss.detach()).float()
+        if self.opt.get('dist'):
+            torch.distributed.all_reduce(ok, op=torch.distributed.ReduceOp.MIN)
+        return bool(ok.item())
+
+    def _nonfinite(self, current_iter: int, loss_dict: dict) -> None:
+        terms = ', '.join(f'{k} = {float(v.detach()):g}' for k, v in loss_dict.items() if k != 'l_total')
+        paths = ', '.join(self.lq_paths[:8]) + (' ...' if len(self.lq_paths) > 8 else '')
+        what = (f'iteration {current_iter}: the loss is not finite ({terms}); '
+                f'batch: {paths or "(no paths in this batch)"}')
+        self.optimizer_g.zero_grad(set_to_none=True)
+        if self.nonfinite == 'skip':
+            self.skipped_steps += 1
+            get_root_logger().warning(f'{what}; step skipped (train.nonfinite: skip), '
+                                      f'{self.skipped_steps} so far')
+            return
+        raise FloatingPointError(f'{what}. Lower the learning rate, check these images, set '
+                                 'train.grad_clip, or set train.nonfinite: skip to skip such steps')
 
     # -- training state: BasicSR's keys plus the probe and the gradient scaler ------------
     @master_only

@@ -12,6 +12,12 @@ import numpy as np
 __all__ = ['atomic_write_text', 'atomic_imwrite', 'atomic_torch_save', 'replacing']
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def replacing(path: str) -> Iterator[str]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``, on any
@@ -20,6 +26,7 @@ def replacing(path: str) -> Iterator[str]:
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp', dir=folder)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make outputs private to us
     try:
         yield tmp
         os.replace(tmp, path)

@@ -1,0 +1,113 @@
+"""Seconds and peak memory of tiled restoration with the default PerceiveIR.
+
+    python benchmarks/restore_memory.py [--sizes 1024 2048 4096] [--tile 512] [--max-tiles 3]
+
+Each size runs in a fresh process (peak RSS is per process): the default network
+(33.9M parameters, DINOv2 ViT-B/14 with random weights: the weights do not change time
+or memory) restores a synthetic uint8 photo through ``Restorer.restore``, the path of
+``perceive-ir restore``.  With ``--max-tiles N`` a size stops after N tiles and its
+total time is extrapolated from the time per tile (every tile has the same shape, so
+the peak memory is reached with the first); the table says which rows were cut short.
+Results go to benchmarks/results/restore_memory.{json,md}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class _Enough(Exception):
+    pass
+
+
+def child(size: int, tile: int, overlap: int, max_tiles: int, device: str) -> dict:
+    import numpy as np
+    import torch
+
+    from perceive_ir_arch import PerceiveIR
+    from perceive_ir_arch.restorer import Restorer, select_device
+
+    torch.manual_seed(0)
+    net = PerceiveIR()
+    restorer = Restorer(net, select_device(device), tile=tile, tile_overlap=overlap)
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 256, (size // 64, size // 64, 3), dtype=np.uint8)
+    photo = np.ascontiguousarray(np.kron(small, np.ones((64, 64, 1), np.uint8)))
+    rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    total = restorer.count_tiles(size, size)
+    done = {'n': 0}
+
+    def progress(n: int) -> None:
+        done['n'] += n
+        if max_tiles and done['n'] >= max_tiles and done['n'] < total:
+            raise _Enough
+
+    start = time.perf_counter()
+    try:
+        out = restorer.restore(photo, progress=progress)
+        assert out.shape == photo.shape
+    except _Enough:
+        pass
+    seconds = time.perf_counter() - start
+    return {'size': size, 'tile': tile, 'overlap': overlap, 'tiles': total, 'tiles_run': done['n'],
+            'seconds': seconds * total / max(done['n'], 1), 'extrapolated': done['n'] < total,
+            'peak_rss_gib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2 ** 30,
+            'rss_after_model_gib': rss_model / 2 ** 30}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--sizes', type=int, nargs='+', default=[1024, 2048, 4096])
+    parser.add_argument('--tile', type=int, default=512)
+    parser.add_argument('--overlap', type=int, default=32)
+    parser.add_argument('--max-tiles', type=int, default=0, help='stop each size after N tiles (0: all)')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=0, help='torch threads (0: torch default)')
+    parser.add_argument('--child', type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        if args.threads:
+            import torch
+            torch.set_num_threads(args.threads)
+        print(json.dumps(child(args.child, args.tile, args.overlap, args.max_tiles, args.device)))
+        return
+    rows = []
+    for size in args.sizes:
+        cmd = [sys.executable, __file__, '--child', str(size), '--tile', str(args.tile),
+               '--overlap', str(args.overlap), '--max-tiles', str(args.max_tiles),
+               '--device', args.device, '--threads', str(args.threads)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(rows[-1], flush=True)
+    import torch
+
+    machine = {'platform': platform.platform(), 'processor': platform.processor() or platform.machine(),
+               'cpu_count': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
+               'device': args.device}
+    lines = [f'Tiled restoration, default PerceiveIR, tile {args.tile} overlap {args.overlap}, '
+             f'{args.device}; machine: {machine}', '',
+             '| image | tiles (run) | seconds | peak RSS GiB | RSS after model GiB |', '|---|---|---|---|---|']
+    for r in rows:
+        secs = f'{r["seconds"]:.0f}' + (' (extrapolated)' if r['extrapolated'] else '')
+        lines.append(f'| {r["size"]}x{r["size"]} | {r["tiles"]} ({r["tiles_run"]}) | {secs} | '
+                     f'{r["peak_rss_gib"]:.2f} | {r["rss_after_model_gib"]:.2f} |')
+    text = '\n'.join(lines)
+    print(text)
+    results = os.path.join(HERE, 'results')
+    os.makedirs(results, exist_ok=True)
+    with open(os.path.join(results, 'restore_memory.json'), 'w') as f:
+        json.dump({'machine': machine, 'rows': rows}, f, indent=2)
+    with open(os.path.join(results, 'restore_memory.md'), 'w') as f:
+        f.write(text + '\n')
+
+
+if __name__ == '__main__':
+    main()

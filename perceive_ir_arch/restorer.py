@@ -1,0 +1,314 @@
+"""Restore photos in Python: ``create_restorer(weights)`` and the restorer file format.
+
+A restorer file (``save_restorer``) holds everything ``--weights`` needs: the network as
+data (its BasicSR ``network_g`` block, without file paths), its parameters, and which
+semantic encoder it was trained with.  Frozen pretrained parts are never inside; the
+DINOv2 file is found at load time (see ``create_restorer``).  BasicSR's own
+``net_g_*.pth`` files work too, with the option file that built them.
+
+Example (a tiny random network, so that it runs anywhere):
+
+>>> import os, tempfile, numpy as np
+>>> from perceive_ir_arch import PerceiveIR, create_restorer, save_restorer
+>>> net = PerceiveIR(dim=8, num_blocks=[1, 1, 1, 1], num_refinement_blocks=1,
+...                  heads=[1, 1, 1, 1], degradation_dim=16, semantic_encoder='dinov2_tiny')
+>>> path = os.path.join(tempfile.mkdtemp(), 'tiny.pth')
+>>> save_restorer(path, net)
+>>> restorer = create_restorer(path, device='cpu')
+>>> photo = np.random.default_rng(0).integers(0, 256, (37, 50, 3), dtype=np.uint8)
+>>> out = restorer.restore(photo)
+>>> out.shape, out.dtype
+((37, 50, 3), dtype('uint8'))
+>>> restorer.restore(photo[..., 0]).shape  # grey stays grey
+(37, 50)
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Mapping, TypeVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import _tiling
+from .archs._pretrained import WEIGHTS_ENV, find_local, weights_dir
+from .utils.files import atomic_torch_save
+
+__all__ = ['FORMAT', 'Restorer', 'create_restorer', 'save_restorer', 'load_network',
+           'read_options', 'parse_memory', 'select_device']
+
+FORMAT = 'perceive-ir-restorer'
+_VERSION = 1
+_HALF = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+Image = TypeVar('Image')
+
+
+def parse_memory(text: str | int | None) -> int | None:
+    """'2G', '512M', '1.5GiB', 3e9 -> bytes."""
+    if text is None or isinstance(text, int):
+        return text
+    units = {'': 1, 'K': 2 ** 10, 'M': 2 ** 20, 'G': 2 ** 30, 'T': 2 ** 40}
+    s = str(text).strip().upper().removesuffix('B').removesuffix('I')
+    unit = s[-1] if s and s[-1] in units else ''
+    try:
+        return int(float(s[:len(s) - len(unit)]) * units[unit])
+    except ValueError:
+        raise ValueError(f'memory size {text!r}: expected a number with an optional K, M, G '
+                         'or T suffix, e.g. 2G') from None
+
+
+def select_device(name: str | torch.device = 'auto') -> torch.device:
+    """'auto' = CUDA when available, else CPU; asking for CUDA without one is an error."""
+    if isinstance(name, torch.device):
+        return name
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    device = torch.device(name)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError(f'device {name!r} asked for, but no CUDA device is available')
+    return device
+
+
+# -- the file format -------------------------------------------------------------------
+def save_restorer(path: str, net: nn.Module, network_opt: Mapping[str, Any] | None = None,
+                  params: Mapping[str, torch.Tensor] | None = None) -> None:
+    """Write a restorer file: ``network_opt`` (a BasicSR ``network_g`` block; PerceiveIR
+    knows its own), ``params`` (default: ``net.state_dict()``) and the semantic encoder's
+    identity.  Atomic: an interrupted save leaves no file."""
+    opt = dict(network_opt if network_opt is not None else getattr(net, 'config', {}))
+    if 'type' not in opt:
+        raise ValueError(f'save_restorer: {type(net).__name__} does not record its options; '
+                         'pass network_opt (the network_g block that built it)')
+    pretrained = opt.pop('semantic_pretrained', None)
+    semantic = None
+    if opt['type'] == 'PerceiveIR' and opt.get('semantic_guidance', True):
+        random = getattr(net, 'semantic_random', pretrained is None)
+        semantic = {'name': opt.get('semantic_encoder', 'dinov2_vitb14'), 'random': bool(random)}
+    state = params if params is not None else net.state_dict()
+    atomic_torch_save({'format': FORMAT, 'version': _VERSION, 'network': opt, 'semantic': semantic,
+                       'params': {k: v.detach().cpu() for k, v in state.items()}}, path)
+
+
+def read_options(opt: str | Mapping[str, Any]) -> dict:
+    """A BasicSR option file (or dict) that has a network_g block."""
+    if isinstance(opt, Mapping):
+        return dict(opt)
+    import yaml
+
+    try:
+        with open(opt) as f:
+            data = yaml.safe_load(f)
+    except OSError as exc:
+        raise FileNotFoundError(f'option file {opt!r}: {exc.strerror or exc}') from None
+    if not isinstance(data, dict) or not isinstance(data.get('network_g'), dict):
+        raise ValueError(f'option file {opt!r} has no network_g block')
+    return data
+
+
+def _semantic_file(name: str, explicit: str | None, from_options: str | None) -> str:
+    for candidate in (explicit, from_options, find_local(name)):
+        if candidate:
+            return candidate
+    raise FileNotFoundError(
+        f'this restorer was trained with the pretrained semantic encoder {name}; give its weight '
+        f'file (semantic_weights= / --semantic-weights), or put it at '
+        f'{os.path.join(weights_dir(), name)}.safetensors (or .pth; the folder is ${WEIGHTS_ENV} '
+        'when set, else ~/.cache/perceive_ir)')
+
+
+def _load_params(net: nn.Module, params: Mapping[str, torch.Tensor], where: str) -> None:
+    own = net.state_dict()
+    missing = sorted(set(own) - set(params))
+    unexpected = sorted(set(params) - set(own))
+    shapes = [f'{k}: file {tuple(params[k].shape)} vs network {tuple(own[k].shape)}'
+              for k in own if k in params and params[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        def few(items: list[str]) -> str:
+            return ', '.join(items[:5]) + (f' (+{len(items) - 5} more)' if len(items) > 5 else '')
+        parts = [f'{len(missing)} missing: {few(missing)}' if missing else '',
+                 f'{len(unexpected)} unexpected: {few(unexpected)}' if unexpected else '',
+                 f'{len(shapes)} of another shape: {few(shapes)}' if shapes else '']
+        raise ValueError(f'{where} does not fit the network {type(net).__name__}: '
+                         + '; '.join(p for p in parts if p))
+    net.load_state_dict(params, strict=True)
+
+
+def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
+                 semantic_weights: str | None = None, param_key: str | None = None) -> nn.Module:
+    """Build the network a restorer file (or a BasicSR ``net_g`` file + ``opt``) describes,
+    with its weights, in eval mode on the CPU.  Loads with ``weights_only=True``."""
+    from basicsr.archs import build_network
+
+    try:
+        data = torch.load(weights, map_location='cpu', weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'weights file {weights!r} does not exist') from None
+    except Exception as exc:  # noqa: BLE001  (pickle / zip errors: one message for all)
+        raise ValueError(f'{weights!r} is not a loadable weights file (safe loading refused or '
+                         f'failed: {str(exc).splitlines()[0][:200]})') from None
+    if not isinstance(data, dict):
+        raise ValueError(f'{weights!r} holds a {type(data).__name__}, not a checkpoint dict')
+    if data.get('format') == FORMAT:
+        network_opt, params = dict(data['network']), data['params']
+        semantic = data.get('semantic')
+        if semantic and not semantic.get('random'):
+            network_opt['semantic_pretrained'] = _semantic_file(semantic['name'], semantic_weights, None)
+    else:
+        if opt is None:
+            raise ValueError(f'{weights!r} is a BasicSR checkpoint (keys {sorted(data)[:4]}); give '
+                             'the option file whose network_g built it (opt= / --opt), or convert '
+                             'it once with `perceive-ir pack`')
+        network_opt = dict(read_options(opt)['network_g'])
+        keys = [param_key] if param_key else ['params_ema', 'params']
+        key = next((k for k in keys if k in data), None)
+        if key is None:
+            raise KeyError(f'{weights!r} has no {" or ".join(keys)} entry (it has {sorted(data)[:6]})')
+        params = data[key]
+        if network_opt.get('type') == 'PerceiveIR' and network_opt.get('semantic_guidance', True):
+            name = network_opt.get('semantic_encoder', 'dinov2_vitb14')
+            given = network_opt.get('semantic_pretrained')
+            if given is not None or semantic_weights is not None:
+                network_opt['semantic_pretrained'] = _semantic_file(name, semantic_weights, given)
+    net = build_network(network_opt)
+    _load_params(net, params, repr(weights))
+    return net.eval()
+
+
+# -- restoring -------------------------------------------------------------------------
+class Restorer:
+    """A network ready to restore images of any size; see ``create_restorer``."""
+
+    def __init__(self, net: nn.Module, device: torch.device, half: str | None = None,
+                 tile: int | None = None, tile_overlap: int = 32,
+                 max_memory: int | str | None = None) -> None:
+        if half not in _HALF:
+            raise ValueError(f'half: {half!r}; use bf16, fp16 or None')
+        if tile is not None and tile < 16:
+            raise ValueError(f'tile: {tile}; use at least 16 pixels (or None for automatic)')
+        if tile is not None and not 0 <= tile_overlap < tile:
+            raise ValueError(f'tile_overlap: {tile_overlap}; use 0 <= overlap < tile ({tile})')
+        self.device = device
+        self.net = net.to(device).eval()
+        self.dtype = _HALF[half] if device.type == 'cuda' else None
+        self.tile, self.overlap = tile, tile_overlap
+        self.max_memory = parse_memory(max_memory)
+
+    # the memory budget: what the option says, else 2 GiB on CPU, 80% of what is free on GPU
+    def _budget(self) -> int:
+        if self.max_memory is not None:
+            return self.max_memory
+        if self.device.type == 'cuda':
+            free, _ = torch.cuda.mem_get_info(self.device)
+            return int(free * 0.8)
+        return 2 * 2 ** 30
+
+    def plan(self, height: int, width: int) -> int | None:
+        """The tile size used for an image of this size, None for the whole image at once."""
+        if self.tile is not None:
+            return self.tile if max(height, width) > self.tile else None
+        size = 2 if self.dtype is not None else 4
+        if _tiling.estimate_bytes(self.net, height * width, size) <= self._budget():
+            return None
+        return _tiling.tile_for_budget(self.net, self._budget(), size)
+
+    def _run(self, x: torch.Tensor, **guidance: torch.Tensor) -> torch.Tensor:
+        if self.dtype is None:
+            return self.net(x, **guidance)
+        with torch.autocast(self.device.type, dtype=self.dtype):
+            return self.net(x, **guidance).float()
+
+    @torch.no_grad()
+    def restore_tensor(self, x: torch.Tensor,
+                       progress: Callable[[int], None] | None = None) -> torch.Tensor:
+        """B x 3 x H x W floats in [0, 1] (any device) -> restored, same shape and device."""
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f'expected a B x 3 x H x W tensor, got shape {tuple(x.shape)}')
+        where = x.device
+        tile = self.plan(*x.shape[-2:])
+        outs = []
+        for one in x.float().split(1):
+            if tile is None:
+                out = self._run(one.to(self.device))
+            else:
+                one = one.cpu()  # the full image never goes to the device at once
+                guidance = (_tiling.whole_image_guidance(self.net, one, tile, self.device)
+                            if hasattr(self.net, 'semantic_features') else {})
+                out = _tiling.restore_tiled(self._run, one, tile, self.overlap, self.device,
+                                            guidance, progress)
+            outs.append(out.float().clamp(0, 1).to(where))
+        return torch.cat(outs)
+
+    def count_tiles(self, height: int, width: int) -> int:
+        tile = self.plan(height, width)
+        return 1 if tile is None else sum(1 for _ in _tiling.tiles(height, width, tile, self.overlap))
+
+    def restore(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
+        """Restore a numpy array (H x W grey, H x W x 3 RGB, H x W x 4 RGBA; uint8, uint16
+        or float in [0, 1]), a PIL image, or a tensor (3 x H x W or B x 3 x H x W in
+        [0, 1]); the result has the input's type, shape, dtype and, for tensors, device.
+        Grey stays grey and alpha is kept as it was."""
+        if isinstance(image, torch.Tensor):
+            if image.ndim == 3:
+                return self.restore_tensor(image[None], progress)[0]
+            return self.restore_tensor(image, progress)
+        if isinstance(image, np.ndarray):
+            return self._restore_array(image, progress)
+        try:
+            from PIL import Image as PILImage
+        except ImportError:  # pragma: no cover
+            PILImage = None
+        if PILImage is not None and isinstance(image, PILImage.Image):
+            mode = image.mode
+            if mode not in ('L', 'RGB', 'RGBA', 'I;16'):
+                image, mode = image.convert('RGB'), 'RGB'
+            out = self._restore_array(np.asarray(image), progress)
+            return PILImage.fromarray(out, mode=mode) if mode == 'I;16' else PILImage.fromarray(out)
+        raise TypeError(f'restore() takes a numpy array, a PIL image or a tensor, not {type(image).__name__}')
+
+    def _restore_array(self, img: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
+        if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
+            raise ValueError(f'expected H x W, H x W x 3 or H x W x 4 pixels, got shape {img.shape}')
+        if img.dtype == np.uint8 or img.dtype == np.uint16:
+            scale = float(np.iinfo(img.dtype).max)
+        elif img.dtype.kind == 'f':
+            scale = 1.0
+        else:
+            raise ValueError(f'pixels of type {img.dtype}; expected uint8, uint16 or float')
+        grey = img.ndim == 2 or img.shape[2] == 1
+        plane = img.reshape(img.shape[:2] + (-1,))
+        rgb = np.repeat(plane[..., :1], 3, axis=2) if grey else plane[..., :3]
+        x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32) / scale).permute(2, 0, 1)[None]
+        out = self.restore_tensor(x, progress)[0].permute(1, 2, 0).cpu().numpy()
+        if grey:  # ITU-R BT.601 luma, as cv2 and PIL convert RGB to grey
+            out = out @ np.array([0.299, 0.587, 0.114], np.float32)
+            out = out.reshape(img.shape)
+        if scale != 1.0:
+            out = np.round(out * scale).astype(img.dtype)
+        else:
+            out = out.astype(img.dtype)
+        if not grey and plane.shape[2] == 4:
+            out = np.concatenate([out, plane[..., 3:]], axis=2)
+        return out
+
+
+def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
+                    device: str | torch.device = 'auto', half: str | None = None,
+                    tile: int | None = None, tile_overlap: int = 32,
+                    max_memory: int | str | None = None, semantic_weights: str | None = None,
+                    param_key: str | None = None) -> Restorer:
+    """A ``Restorer`` for a restorer file (``save_restorer`` / ``perceive-ir pack``) or a
+    BasicSR ``net_g_*.pth`` with the option file ``opt`` that built it.
+
+    Args:
+        device: 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
+        half: 'bf16' or 'fp16' autocast on a GPU (ignored on the CPU).
+        tile: tile size in pixels; None = tile only when the image would not fit
+            ``max_memory`` (default 2 GiB on CPU, 80% of the free GPU memory).
+        tile_overlap: pixels shared by neighbouring tiles, blended smoothly.
+        semantic_weights: the DINOv2 file for a restorer trained with the real encoder;
+            default: ``$PERCEIVE_IR_WEIGHTS/<name>.safetensors|.pth`` (folder default
+            ``~/.cache/perceive_ir``).
+    """
+    net = load_network(weights, opt, semantic_weights, param_key)
+    return Restorer(net, select_device(device), half, tile, tile_overlap, max_memory)

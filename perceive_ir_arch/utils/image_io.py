@@ -1,0 +1,99 @@
+"""Reading and writing users' photos as they are: grey, RGB or RGBA, 8 or 16 bit.
+
+``read_photo`` returns RGB(A) / grey arrays in their own dtype with the EXIF orientation
+applied; ``write_photo`` writes an array of that kind atomically, in the format the file
+name says.  Restoration itself works on RGB floats (see ``perceive_ir_arch.restorer``).
+"""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+
+from .files import replacing
+
+__all__ = ['READ_EXTENSIONS', 'read_photo', 'write_photo', 'exif_orientation', 'apply_orientation']
+
+READ_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.bmp')
+_SIXTEEN_BIT = ('.png', '.tif', '.tiff')
+_ALPHA = ('.png', '.tif', '.tiff', '.webp')
+
+
+def exif_orientation(path: str) -> int:
+    """The EXIF orientation tag (1-8) of a file, 1 when it has none or is unreadable."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            value = im.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001  (no EXIF is the common case, whatever the reason)
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn stored pixels upright as EXIF ``orientation`` says (PIL's exif_transpose)."""
+    ops = {
+        1: lambda a: a,
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+        8: lambda a: np.rot90(a, 1),
+    }
+    return np.ascontiguousarray(ops[orientation](img))
+
+
+def read_photo(path: str) -> np.ndarray:
+    """H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA), uint8 / uint16 / float32, upright.
+
+    Raises OSError naming the file when it cannot be read as an image.
+    """
+    try:
+        with open(path, 'rb') as f:
+            content = f.read()
+    except OSError as exc:
+        raise OSError(f'cannot read {path!r}: {exc.strerror or exc}') from None
+    img = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED) if content else None
+    if img is None or img.size == 0:
+        raise OSError(f'{path!r} is not a readable image (empty, truncated or another format)')
+    if img.dtype not in (np.uint8, np.uint16, np.float32):
+        raise OSError(f'{path!r}: {img.dtype} pixels; expected 8- or 16-bit integers or float32')
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim == 3:
+        if img.shape[2] == 3:
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        elif img.shape[2] == 4:
+            img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
+        else:
+            raise OSError(f'{path!r} has {img.shape[2]} channels; expected 1, 3 or 4')
+    return apply_orientation(img, exif_orientation(path))
+
+
+def write_photo(path: str, img: np.ndarray, jpeg_quality: int = 95) -> None:
+    """Write a ``read_photo``-style array; the extension picks the format.
+
+    16-bit arrays need PNG or TIFF and alpha needs PNG, TIFF or WebP: anything else is an
+    error rather than a silent loss.  The file appears complete or not at all.
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if img.dtype == np.uint16 and ext not in _SIXTEEN_BIT:
+        raise ValueError(f'{path!r}: 16-bit output needs {", ".join(_SIXTEEN_BIT)}')
+    if img.ndim == 3 and img.shape[2] == 4 and ext not in _ALPHA:
+        raise ValueError(f'{path!r}: an alpha channel needs {", ".join(_ALPHA)}')
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR if img.shape[2] == 3 else cv2.COLOR_RGBA2BGRA)
+    params = []
+    if ext in ('.jpg', '.jpeg'):
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
+    elif ext == '.webp':
+        params = [cv2.IMWRITE_WEBP_QUALITY, 101]  # lossless: the restorer's output as it is
+    ok, buf = cv2.imencode(ext or '.png', img, params)
+    if not ok:
+        raise OSError(f'cannot encode {img.shape} {img.dtype} pixels as {ext} for {path!r}')
+    with replacing(path) as tmp, open(tmp, 'wb') as f:
+        f.write(buf.tobytes())
