@@ -203,9 +203,56 @@ def test_bad_source_options_are_named(source, match):
 
 
 def test_crop_larger_than_image_names_the_file(clean_dir):
-    ds = make([{'task': 'denoise', 'dataroot': clean_dir}], gt_size=100)
+    ds = make([{'task': 'denoise', 'dataroot': clean_dir}], gt_size=100, bad_samples='raise')
     with pytest.raises(ValueError, match='img0.*smaller than gt_size 100'):
         ds[0]
+
+
+def _bad_training_folder(folder) -> None:
+    from PIL import Image
+
+    for i in range(3):
+        write_image(str(folder / f'good{i}.png'), random_image(40, 40, i))
+    write_image(str(folder / 'grey.png'), random_image(40, 40, 3)[..., 0])
+    write_image(str(folder / 'rgba.png'), np.dstack([random_image(40, 40, 4), np.full((40, 40), 9, np.uint8)]))
+    write_image(str(folder / 'deep.tif'), random_image(40, 40, 5).astype(np.uint16) * 257)
+    Image.fromarray(random_image(40, 40, 6)).convert('CMYK').save(folder / 'cmyk.jpg')
+    write_image(str(folder / 'png_named.jpg'), random_image(40, 40, 7))  # wrong extension
+    (folder / 'zero.png').write_bytes(b'')
+    (folder / 'text.png').write_text('not an image')
+    good = (folder / 'good0.png').read_bytes()
+    (folder / 'truncated.png').write_bytes(good[:len(good) // 2])
+    write_image(str(folder / 'tiny.png'), random_image(1, 1, 8))
+
+
+BAD = ('zero.png', 'text.png', 'truncated.png', 'tiny.png')
+
+
+def test_bad_training_files_are_reported_once_and_the_epoch_goes_on(tmp_path, caplog):
+    _bad_training_folder(tmp_path / 'c')
+    ds = make([{'task': 'denoise', 'dataroot': str(tmp_path / 'c')}], gt_size=32)
+    assert len(ds) == 12
+    with caplog.at_level('WARNING', logger='basicsr.perceive_ir'):
+        for _ in range(2):  # two epochs: each bad file is reported once
+            samples = [ds[i] for i in range(len(ds))]
+    assert all(s['lq'].shape == (3, 32, 32) and torch.isfinite(s['gt']).all() for s in samples)
+    served = {os.path.basename(s['gt_path']) for s in samples}
+    assert {'grey.png', 'rgba.png', 'deep.tif', 'cmyk.jpg', 'png_named.jpg'} <= served  # converted
+    assert not served & set(BAD)
+    warnings = [r.getMessage() for r in caplog.records if 'skipped a sample' in r.getMessage()]
+    for name in BAD:
+        assert sum(name in w for w in warnings) == 1, name
+    strict = make([{'task': 'denoise', 'dataroot': str(tmp_path / 'c')}], gt_size=32, bad_samples='raise')
+    with pytest.raises((OSError, ValueError)):
+        [strict[i] for i in range(len(strict))]
+
+
+def test_a_training_set_with_nothing_usable_fails_at_start(tmp_path):
+    os.makedirs(tmp_path / 'c')
+    (tmp_path / 'c' / 'a.png').write_bytes(b'')
+    (tmp_path / 'c' / 'b.png').write_text('no')
+    with pytest.raises(ValueError, match='none of the 2 clean images can be read'):
+        make([{'task': 'denoise', 'dataroot': str(tmp_path / 'c')}])
 
 
 def test_mismatched_pair_sizes_are_named(tmp_path):

@@ -52,7 +52,10 @@ def index_folder(folder: str, backend: str) -> dict[str, str]:
 def decode_image(content: bytes, where: str) -> np.ndarray:
     """Bytes -> RGB float32 H x W x 3 in [0, 1]; grey is expanded, alpha dropped,
     16-bit scaled.  Raises OSError naming ``where`` when the bytes are not an image."""
-    img = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        img = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED) if content else None
+    except cv2.error:  # some damaged files make a codec assert instead of returning None
+        img = None
     if img is None or img.size == 0:
         raise OSError(f'cannot decode an image from {where!r} (truncated, empty or not an image)')
     scale = 65535.0 if img.dtype == np.uint16 else 255.0 if img.dtype == np.uint8 else 1.0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import logging
 import os
 import re
 import zlib
@@ -21,6 +22,8 @@ from .folds import fold_of
 from .layouts import LAYOUTS, TASKS
 
 __all__ = ['MixedDegradationDataset']
+
+logger = logging.getLogger('basicsr.perceive_ir')
 
 _SOURCE_KEYS = {'task', 'layout', 'dataroot', 'dataroot_lq', 'dataroot_gt', 'lq_dir', 'gt_dir',
                 'lq_pattern', 'gt_name', 'sigmas', 'repeat'}
@@ -154,8 +157,13 @@ class MixedDegradationDataset(data.Dataset):
         fold: ~                        # 0 or 1: keep only that half of the pairs (stage 1,
                                        # see data/folds.py); num_folds: 2
         io_backend: {type: disk}       # or lmdb: folder X is read from X.lmdb
+        bad_samples: skip              # training default: a sample that cannot be read
+                                       # (truncated, not an image, smaller than gt_size,
+                                       # pair of different sizes) is logged once with its
+                                       # path and the next sample is used; raise: stop.
+                                       # Evaluation default: raise
 
-    Training samples: random crop and flips, random noise level and synthetic
+    Grey, RGBA, 16-bit and CMYK files are converted to RGB floats.  Training samples: random crop and flips, random noise level and synthetic
     degradation, drawn from a generator seeded by numpy's global state (which BasicSR
     seeds per worker).  Evaluation samples: whole images, degradations fixed by
     ``seed`` and the file name; denoise sources give one sample per image and sigma.
@@ -200,6 +208,28 @@ class MixedDegradationDataset(data.Dataset):
         sizes = [len(s.items) * s.repeat for s in self.sources]
         self._starts = np.cumsum([0] + sizes).tolist()
         self._client = None
+        self.name = name
+        self.bad_samples = opt.get('bad_samples', 'skip' if self.train else 'raise')
+        if self.bad_samples not in ('skip', 'raise'):
+            raise ValueError(f'{name}.bad_samples must be skip or raise, got {self.bad_samples!r}')
+        self._reported: set[str] = set()
+        if self.train:
+            self._check_usable()
+
+    def _check_usable(self) -> None:
+        """Fail at start when no clean image of the dataset can be read."""
+        errors = []
+        for src in self.sources:
+            for item in src.items:
+                try:
+                    self._read(item.gt, src.gt_db)
+                    self._client = None  # opened again in each worker
+                    return
+                except OSError as exc:
+                    errors.append(str(exc))
+        self._client = None
+        raise ValueError(f'{self.name}: none of the {len(errors)} clean images can be read, e.g. '
+                         + '; '.join(errors[:3]))
 
     def __len__(self) -> int:
         return self._starts[-1]
@@ -258,6 +288,20 @@ class MixedDegradationDataset(data.Dataset):
         return f'{src.task}/{item.name}'
 
     def __getitem__(self, index: int) -> dict[str, Any]:
+        if self.bad_samples == 'raise':
+            return self._sample(index)
+        for attempt in range(len(self)):
+            try:
+                return self._sample((index + attempt) % len(self))
+            except (OSError, ValueError) as exc:
+                message = str(exc)
+                if message not in self._reported:  # once per file (per worker process)
+                    self._reported.add(message)
+                    logger.warning(f'{self.name}: skipped a sample: {message} '
+                                   '(bad_samples: raise makes this an error)')
+        raise RuntimeError(f'{self.name}: no sample can be read (see the warnings above)')
+
+    def _sample(self, index: int) -> dict[str, Any]:
         src, item = self._locate(index)
         rng = self._rng(src, item)
         gt = self._read(item.gt, src.gt_db)
@@ -280,7 +324,8 @@ class MixedDegradationDataset(data.Dataset):
         sample = {'lq_path': lq_path, 'gt_path': gt_path, 'task': src.task,
                   'task_id': TASKS.index(src.task)}
         if self.train:
-            arrays = self._crop(rng, lq, gt, lq_path)
+            # name a real file in errors (a synthesised lq path does not exist)
+            arrays = self._crop(rng, lq, gt, lq_path if item.lq is not None else gt_path)
             arrays = self._flip(rng, arrays)
         else:
             arrays = {'lq': _center_crop(lq, self.crop_multiple), 'gt': _center_crop(gt, self.crop_multiple)}

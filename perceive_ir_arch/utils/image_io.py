@@ -57,7 +57,10 @@ def read_photo(path: str) -> np.ndarray:
             content = f.read()
     except OSError as exc:
         raise OSError(f'cannot read {path!r}: {exc.strerror or exc}') from None
-    img = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED) if content else None
+    try:
+        img = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED) if content else None
+    except cv2.error:  # some damaged files make a codec assert instead of returning None
+        img = None
     if img is None or img.size == 0:
         raise OSError(f'{path!r} is not a readable image (empty, truncated or another format)')
     if img.dtype not in (np.uint8, np.uint16, np.float32):
