@@ -11,6 +11,7 @@ import os
 import cv2
 import numpy as np
 
+from ..data._files import decode_native
 from .files import replacing
 
 __all__ = ['READ_EXTENSIONS', 'read_photo', 'write_photo', 'exif_orientation', 'apply_orientation']
@@ -57,23 +58,7 @@ def read_photo(path: str) -> np.ndarray:
             content = f.read()
     except OSError as exc:
         raise OSError(f'cannot read {path!r}: {exc.strerror or exc}') from None
-    try:
-        img = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED) if content else None
-    except cv2.error:  # some damaged files make a codec assert instead of returning None
-        img = None
-    if img is None or img.size == 0:
-        raise OSError(f'{path!r} is not a readable image (empty, truncated or another format)')
-    if img.dtype not in (np.uint8, np.uint16, np.float32):
-        raise OSError(f'{path!r}: {img.dtype} pixels; expected 8- or 16-bit integers or float32')
-    if img.ndim == 3 and img.shape[2] == 1:
-        img = img[..., 0]
-    if img.ndim == 3:
-        if img.shape[2] == 3:
-            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-        elif img.shape[2] == 4:
-            img = cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
-        else:
-            raise OSError(f'{path!r} has {img.shape[2]} channels; expected 1, 3 or 4')
+    img = decode_native(content, path)
     return apply_orientation(img, exif_orientation(path))
 
 

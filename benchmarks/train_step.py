@@ -1,0 +1,179 @@
+"""Training-step cost of PerceiveIRModel and each loss term's share of it.
+
+    python benchmarks/train_step.py [--config demo|paper] [--steps 5] [--device cpu|cuda]
+                                    [--autocast bf16] [--compile]
+
+``demo`` is options/demo/train_demo.yml (batch 8, 48 px crops); ``paper`` is
+options/perceive_ir.yml at batch 1 (256 px crops).  Frozen parts are random stand-ins
+(DINOv2, CLIP, VGG16) built in memory, with a random prompt file and a random medium
+proxy written to a temporary folder: weights change neither time nor memory.  Batches
+are random tensors of the configured size, so the data pipeline is not measured here
+(see benchmarks/data.py).  Prints the iterations per second of whole steps, the peak
+memory, and the share of one step spent in: the network's forward (with the positive
+crop's CFE), each loss term, and backward + optimizer step.  Results:
+benchmarks/results/train_step_<config>.{json,md}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CONFIGS = {'demo': ('options/demo/train_demo.yml', None),
+           'paper': ('options/perceive_ir.yml', 1)}
+
+
+def _options(config: str, tmp: str, device: str, autocast: str | None) -> dict:
+    import torch
+    import yaml
+
+    from perceive_ir_arch.archs import CLIPQualityPerceiver, PerceiveIR
+
+    path, batch = CONFIGS[config]
+    with open(os.path.join(REPO, path)) as f:
+        opt = yaml.safe_load(f)
+    opt['network_g']['semantic_pretrained'] = None
+    train = opt['train']
+    if train.get('clip_quality_opt'):
+        clip = train['clip_quality_opt']
+        clip['clip_pretrained'] = None
+        prompts = os.path.join(tmp, 'prompts.pth')
+        torch.save({'params': CLIPQualityPerceiver(clip.get('clip_model', 'ViT-B-32')).state_dict()}, prompts)
+        clip['prompt_file'] = prompts
+    if train.get('dpl_opt'):
+        dpl = train['dpl_opt']
+        dpl['vgg_pretrained'] = None
+        dpl['probe_crops'] = 1  # the probe is an epoch-level cost, not measured per step
+        for i, proxy in enumerate(dpl.get('proxies') or []):
+            spec = {k: v for k, v in proxy['network'].items() if k != 'type'}
+            ckpt = os.path.join(tmp, f'proxy{i}.pth')
+            torch.save({'params': PerceiveIR(**spec).state_dict()}, ckpt)
+            proxy['checkpoint'] = ckpt
+    train['autocast'] = autocast
+    ds = opt['datasets']['train']
+    # the probe is drawn from the training set: the bundled photos stand in for it
+    ds['sources'] = [{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(REPO, 'data/samples/train')}
+                     for t in ('denoise', 'derain', 'dehaze', 'deblur', 'lowlight')]
+    ds['io_backend'] = {'type': 'disk'}
+    if batch:
+        ds['batch_size_per_gpu'] = batch
+    opt.update(is_train=True, dist=False, rank=0, world_size=1,
+               num_gpu=1 if device == 'cuda' else 0)
+    opt['path'] = {'pretrain_network_g': None, 'models': tmp, 'training_states': tmp,
+                   'experiments_root': tmp, 'log': tmp, 'visualization': tmp}
+    return opt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--config', default='demo', choices=list(CONFIGS))
+    parser.add_argument('--steps', type=int, default=5)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--autocast', default=None, choices=[None, 'bf16', 'fp16'])
+    parser.add_argument('--compile', action='store_true', help='torch.compile the network')
+    args = parser.parse_args()
+
+    import torch
+    from basicsr.models import build_model
+
+    import perceive_ir_arch  # noqa: F401
+
+    tmp = tempfile.mkdtemp(prefix='perceive_ir_bench_')
+    opt = _options(args.config, tmp, args.device, args.autocast)
+    model = build_model(opt)
+    if model.probe is not None:
+        model.next_probe = 10 ** 9  # steps only; the probe is an epoch-level cost
+    if args.compile:
+        model.net_g = torch.compile(model.net_g)
+    ds = opt['datasets']['train']
+    b, size = ds['batch_size_per_gpu'], ds['gt_size']
+    dev = model.device
+    g = torch.Generator().manual_seed(0)
+    data = {'gt': torch.rand(b, 3, size, size, generator=g), 'task_id': torch.arange(b) % 5}
+    data['lq'] = (data['gt'] * 0.5 + 0.1 * torch.rand(b, 3, size, size, generator=g)).clamp(0, 1)
+    data['lq_pos'] = data['lq'].flip(-1)
+    data['lq_path'] = [f'bench/{i}.png' for i in range(b)]
+    model.feed_data(data)
+
+    def sync():
+        if dev.type == 'cuda':
+            torch.cuda.synchronize()
+
+    model.optimize_parameters(1)  # warm-up (and compilation)
+    if dev.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(dev)
+    steps = []
+    for it in range(args.steps):
+        sync()
+        start = time.perf_counter()
+        model.optimize_parameters(2 + it)
+        sync()
+        steps.append(time.perf_counter() - start)
+    step = statistics.median(steps)
+
+    # one step taken apart: forward, each loss term, then the rest (backward + update)
+    parts = {}
+    sync()
+    start = time.perf_counter()
+    with model._autocast():
+        if model.cri_cl is not None:
+            out, z, z_pos = model.net_g(model.lq, positive=model.lq_pos)
+        else:
+            out = model.net_g(model.lq)
+    out = out.float()
+    sync()
+    parts['forward'] = time.perf_counter() - start
+    terms = {'l_pix': lambda: model.cri_pix(out, model.gt)}
+    if model.cri_cl is not None:
+        terms['l_cl'] = lambda: model.cri_cl(z.float(), z_pos.float(), labels=model.task_id)
+    if model.cri_clip is not None:
+        terms['l_clip'] = lambda: model.cri_clip(out)
+    if model.cri_dpl is not None:
+        rho = model.probe.rho_for(model.task_id, out.shape[0], dev)
+        terms['l_dpl'] = lambda: model.cri_dpl(out, model.gt, lq=model.lq, task_id=model.task_id, rho=rho)
+    for name, fn in terms.items():
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        parts[name] = time.perf_counter() - start
+    parts['backward + step'] = max(step - sum(parts.values()), 0.0)
+
+    peak = (torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda'
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    machine = {'platform': platform.platform(), 'cpu_count': os.cpu_count(), 'torch': torch.__version__,
+               'threads': torch.get_num_threads(),
+               'device': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu'}
+    result = {'config': args.config, 'batch': b, 'crop': size, 'autocast': args.autocast,
+              'compile': args.compile, 'steps': args.steps, 'median_step_s': step,
+              'it_per_s': 1 / step, 'peak_mib': peak / 2 ** 20,
+              'share': {k: v / step for k, v in parts.items()}, 'machine': machine}
+    lines = [f'Training step, {args.config} config (batch {b}, {size} px), device {machine["device"]}, '
+             f'autocast {args.autocast}, compile {args.compile}; median of {args.steps} steps; '
+             f'machine: {machine}', '',
+             f'{1 / step:.3f} it/s ({step:.2f} s per step), peak memory {peak / 2 ** 20:.0f} MiB '
+             f'({"GPU allocated" if dev.type == "cuda" else "process RSS"})', '',
+             '| part of one step | seconds | share |', '|---|---|---|']
+    lines += [f'| {k} | {v:.3f} | {v / step:.0%} |' for k, v in parts.items()]
+    text = '\n'.join(lines)
+    print(text)
+    os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
+    tag = args.config + ('_' + args.device if args.device != 'cpu' else '') + (
+        '_' + args.autocast if args.autocast else '') + ('_compile' if args.compile else '')
+    with open(os.path.join(HERE, 'results', f'train_step_{tag}.json'), 'w') as f:
+        json.dump(result, f, indent=2)
+    with open(os.path.join(HERE, 'results', f'train_step_{tag}.md'), 'w') as f:
+        f.write(text + '\n')
+    sys.stdout.flush()
+
+
+if __name__ == '__main__':
+    main()
