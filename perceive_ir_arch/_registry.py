@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import warnings
 from typing import Any, Callable, TypeVar
 
@@ -27,13 +29,40 @@ def _register(registry: Registry, obj: T) -> T:
     return obj
 
 
-def _registrar(registry: Registry) -> Callable[[T], T]:
-    return lambda obj: _register(registry, obj)
+def _checked_options(cls: type) -> type:
+    """Make ``cls(**options)`` name an unknown option with the closest real ones.
+
+    BasicSR builds networks and losses as ``cls(**block)``; Python's own error for a typo
+    ("unexpected keyword argument") names neither the class's options nor a fix."""
+    init = cls.__init__
+    params = inspect.signature(init).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return cls
+    known = [n for n in params if n != 'self']
+
+    @functools.wraps(init)
+    def checked(self, *args, **kwargs):
+        unknown = [k for k in kwargs if k not in params]
+        if unknown:
+            hints = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hints.append(f'{key!r}' + (f' (did you mean {close[0]!r}?)' if close else ''))
+            raise TypeError(f'{cls.__name__}: unknown option {", ".join(hints)}; '
+                            f'its options are {", ".join(known)}')
+        init(self, *args, **kwargs)
+
+    cls.__init__ = checked
+    return cls
 
 
-register_arch = _registrar(ARCH_REGISTRY)
+def _registrar(registry: Registry, check: bool = False) -> Callable[[T], T]:
+    return lambda obj: _register(registry, _checked_options(obj) if check else obj)
+
+
+register_arch = _registrar(ARCH_REGISTRY, check=True)
 register_dataset = _registrar(DATASET_REGISTRY)
-register_loss = _registrar(LOSS_REGISTRY)
+register_loss = _registrar(LOSS_REGISTRY, check=True)
 register_metric = _registrar(METRIC_REGISTRY)
 register_model = _registrar(MODEL_REGISTRY)
 

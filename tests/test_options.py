@@ -63,3 +63,18 @@ def test_option_file_parses_and_names_registered_types(path):
     from perceive_ir_arch.archs import PerceiveIR
     with torch.device('meta'):
         PerceiveIR(**net)
+
+
+@pytest.mark.parametrize('block,match', [
+    ({'type': 'PerceiveIR', 'dimm': 8}, r"PerceiveIR: unknown option 'dimm' \(did you mean 'dim'\?\)"),
+    ({'type': 'DegradationContrastiveLoss', 'temprature': 0.1},
+     r"unknown option 'temprature' \(did you mean 'temperature'\?\); its options are loss_weight, temperature"),
+    ({'type': 'CLIPQualityLoss', 'clip_weights': 'x.pt'}, r"CLIPQualityLoss: unknown option 'clip_weights'"),
+])
+def test_a_typo_in_a_plugin_block_names_the_option_and_the_fix(block, match):
+    from basicsr.archs import build_network
+    from basicsr.losses import build_loss
+
+    build = build_network if block['type'] == 'PerceiveIR' else build_loss
+    with pytest.raises(TypeError, match=match):
+        build(dict(block))
