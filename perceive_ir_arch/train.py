@@ -10,6 +10,7 @@ CUDA (BasicSR's own resume maps the state onto ``torch.cuda.current_device()``),
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from typing import Iterator
 
@@ -20,30 +21,52 @@ import perceive_ir_arch  # noqa: F401  (registers the plugin's types)
 __all__ = ['main', 'load_resume_state']
 
 
-def _latest_state(states_dir: str) -> str | None:
+def _states_newest_first(states_dir: str) -> list[str]:
+    """``<iter>.state`` files, newest first; temporaries of an interrupted save
+    (``.<iter>.state.*.tmp``) are not candidates."""
     if not os.path.isdir(states_dir):
-        return None
+        return []
     iters = [int(name[:-len('.state')]) for name in os.listdir(states_dir)
              if name.endswith('.state') and name[:-len('.state')].isdigit()]
-    return os.path.join(states_dir, f'{max(iters)}.state') if iters else None
+    return [os.path.join(states_dir, f'{i}.state') for i in sorted(iters, reverse=True)]
+
+
+def _device_for(opt: dict) -> torch.device:
+    use_cuda = opt.get('num_gpu', 0) != 0 and torch.cuda.is_available()
+    return torch.device('cuda', torch.cuda.current_device()) if use_cuda else torch.device('cpu')
 
 
 def load_resume_state(opt: dict) -> dict | None:
-    """BasicSR's resume-state lookup, on whatever device the run uses."""
+    """BasicSR's resume-state lookup, on whatever device the run uses.
+
+    With ``--auto_resume`` the newest training state that loads completely, and whose
+    network checkpoint exists, is used: a file damaged by a crash is skipped with a
+    warning instead of stopping the run."""
     from basicsr.utils import check_resume
 
+    device = _device_for(opt)
     if opt['auto_resume']:
-        path = _latest_state(opt['path']['training_states'])
-        if path is not None:
+        models = opt['path'].get('models', '')
+        for path in _states_newest_first(opt['path']['training_states']):
+            it = os.path.basename(path)[:-len('.state')]
+            try:
+                state = torch.load(path, map_location=device, weights_only=True)
+            except Exception as exc:  # noqa: BLE001  (truncated zip, bad pickle: same answer)
+                logging.getLogger('basicsr').warning(f'auto_resume: skipping {path} ({exc})')
+                continue
+            if not os.path.isfile(os.path.join(models, f'net_g_{it}.pth')):
+                logging.getLogger('basicsr').warning(
+                    f'auto_resume: skipping {path}: net_g_{it}.pth is missing in {models}')
+                continue
             opt['path']['resume_state'] = path
-    else:
-        path = opt['path'].get('resume_state')
+            check_resume(opt, state['iter'])
+            return state
+        return None
+    path = opt['path'].get('resume_state')
     if path is None:
         return None
     if not os.path.isfile(path):
         raise FileNotFoundError(f'path.resume_state: {path!r} does not exist')
-    use_cuda = opt.get('num_gpu', 0) != 0 and torch.cuda.is_available()
-    device = torch.device('cuda', torch.cuda.current_device()) if use_cuda else torch.device('cpu')
     state = torch.load(path, map_location=device, weights_only=True)
     check_resume(opt, state['iter'])
     return state

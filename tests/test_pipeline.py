@@ -114,3 +114,49 @@ def test_basicsr_checkout_runner_finds_the_plugin(tmp_path):
     assert os.path.isfile(os.path.join(root, 'results', 'checkout', 'visualization', 'lowlight',
                                        'chelsea_lowlight_restored.png'))
 
+
+
+def test_a_killed_run_resumes_from_its_last_complete_state(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = str(tmp_path)
+    opt = write_yaml(os.path.join(root, 'train.yml'), train_options('killed', 400, 4))
+    states = os.path.join(root, 'experiments', 'killed', 'training_states')
+    models = os.path.join(root, 'experiments', 'killed', 'models')
+    proc = subprocess.Popen([sys.executable, '-m', 'perceive_ir_arch.train', '-opt', opt], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        while not os.path.isfile(os.path.join(states, '8.state')) and time.time() < deadline:
+            assert proc.poll() is None, 'training ended before it could be killed'
+            time.sleep(0.05)
+        time.sleep(0.3)  # somewhere inside a later iteration
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    done = max(int(n[:-6]) for n in os.listdir(states) if n.endswith('.state'))
+    # what a kill during a (non-atomic) save leaves: a truncated newer state with its
+    # network, and the temporary of an atomic save that never got renamed
+    newest = os.path.join(states, f'{done}.state')
+    with open(newest, 'rb') as f:
+        head = f.read(200)
+    if os.path.getsize(newest) > 200:  # the newest may itself be cut: keep it as the truncated one
+        with open(os.path.join(states, f'{done + 4}.state'), 'wb') as f:
+            f.write(head)
+        shutil.copy(os.path.join(models, f'net_g_{done}.pth'), os.path.join(models, f'net_g_{done + 4}.pth'))
+    with open(os.path.join(states, f'.{done + 8}.state.x1y2.tmp'), 'wb') as f:
+        f.write(head)
+
+    total = done + 3
+    out = run_python(['-m', 'perceive_ir_arch.train', '-opt', opt, '--auto_resume',
+                      '--force_yml', f'train:total_iter={total}'], cwd=root)
+    log = read_log(root, 'killed')
+    assert f'skipping {os.path.join(states, f"{done + 4}.state")}' in out.stderr + out.stdout + log
+    assert f'iter: {done}.' in log and 'Resuming training from epoch' in log
+    resumed = losses(log.split('Resuming training from epoch')[-1])
+    assert sorted(resumed) == list(range(done + 1, total + 1))
+    import torch
+    torch.load(os.path.join(models, 'net_g_latest.pth'), weights_only=True)
