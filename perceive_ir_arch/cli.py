@@ -8,7 +8,7 @@
 ``restore`` restores photos of any size; ``score`` rates images with the stage-1
 quality perceiver (p(terrible), p(mediocre), p(excellent) and their expected tier);
 ``pack`` turns a BasicSR checkpoint and its option file into one restorer file;
-``export`` writes ONNX (or a torch.export program) and checks it with onnxruntime.
+``export`` writes ONNX and checks it with onnxruntime.
 Pretrained parts not named on the command line are looked up in $PERCEIVE_IR_WEIGHTS
 (default ~/.cache/perceive_ir) as <name>.safetensors / .pth / .pt / .bin.
 """
@@ -134,19 +134,14 @@ def _pack(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from perceive_ir_arch.export import export_onnx, export_program, onnx_max_difference
+    from perceive_ir_arch.export import export_onnx, onnx_max_difference
     from perceive_ir_arch.restorer import load_network
     from perceive_ir_arch.utils.image_io import read_photo
 
-    if not (args.onnx or args.pt2):
-        raise SystemExit('perceive-ir export: say what to write: --onnx OUT.onnx and/or --pt2 OUT.pt2')
     try:
         net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir export: {exc}') from None
-    if args.pt2:
-        export_program(net, args.pt2)
-        print(f'wrote {args.pt2} (torch.export program; torch.export.load to read it)', file=sys.stderr)
     if args.onnx:
         export_onnx(net, args.onnx, opset=args.opset)
         print(f'wrote {args.onnx} (ONNX opset {args.opset}; input "image", output "restored", '
@@ -298,11 +293,10 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument('-o', '--output', required=True, help='restorer file to write')
     pack.set_defaults(run=_pack)
 
-    export = sub.add_parser('export', help='ONNX / torch.export of a restorer')
+    export = sub.add_parser('export', help='ONNX of a restorer, checked with onnxruntime')
     _add_weights(export)
-    export.add_argument('--onnx', help='write ONNX here')
+    export.add_argument('--onnx', required=True, help='write ONNX here')
     export.add_argument('--opset', type=int, default=OPSET, help=f'ONNX opset (default {OPSET})')
-    export.add_argument('--pt2', help='write a torch.export program here')
     export.add_argument('--check', action='store_true', help='compare onnxruntime with PyTorch')
     export.add_argument('--check-images', nargs='*', default=[], help='real images for --check')
     export.add_argument('--tolerance', type=float, default=1e-3,

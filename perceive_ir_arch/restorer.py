@@ -236,8 +236,8 @@ class Restorer:
                             if hasattr(self.net, 'semantic_features') else {})
                 out = _tiling.restore_tiled(self._run, one, tile, self.overlap, self.device,
                                             guidance, progress)
-            outs.append(out.float().clamp(0, 1).to(where))
-        return torch.cat(outs)
+            outs.append(out.float().clamp_(0, 1).to(where))
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
 
     def count_tiles(self, height: int, width: int) -> int:
         tile = self.plan(height, width)
@@ -278,15 +278,19 @@ class Restorer:
         grey = img.ndim == 2 or img.shape[2] == 1
         plane = img.reshape(img.shape[:2] + (-1,))
         rgb = np.repeat(plane[..., :1], 3, axis=2) if grey else plane[..., :3]
-        x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32) / scale).permute(2, 0, 1)[None]
-        out = self.restore_tensor(x, progress)[0].permute(1, 2, 0).cpu().numpy()
+        pixels = np.array(rgb, dtype=np.float32)  # a copy we own: scaled in place
+        pixels /= scale
+        out = self.restore_tensor(torch.from_numpy(pixels).permute(2, 0, 1)[None], progress)
+        del pixels
+        out = out[0].permute(1, 2, 0).cpu().numpy()
         if grey:  # ITU-R BT.601 luma, as cv2 and PIL convert RGB to grey
             out = out @ np.array([0.299, 0.587, 0.114], np.float32)
             out = out.reshape(img.shape)
         if scale != 1.0:
-            out = np.round(out * scale).astype(img.dtype)
+            out *= scale  # in place, then one conversion
+            out = np.round(out, out=out).astype(img.dtype)
         else:
-            out = out.astype(img.dtype)
+            out = out.astype(img.dtype, copy=False)
         if not grey and plane.shape[2] == 4:
             out = np.concatenate([out, plane[..., 3:]], axis=2)
         return out

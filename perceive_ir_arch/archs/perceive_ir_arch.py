@@ -28,10 +28,10 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, 
     """Pad H and W at the bottom/right to a multiple; reflect where the image allows it."""
     h, w = x.shape[-2:]
     ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
-        mode = 'reflect' if ph < h and pw < w else 'replicate'
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
-    return x, h, w
+    # padding by zero pixels too (a copy of the 3-channel input, negligible): a branch on
+    # the size would be frozen into exported graphs (torch.export, ONNX)
+    mode = 'reflect' if ph < h and pw < w else 'replicate'
+    return F.pad(x, (0, pw, 0, ph), mode=mode), h, w
 
 
 class PromptGuidanceModule(nn.Module):
