@@ -11,15 +11,14 @@ Results: benchmarks/results/data.{json,md}.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import shutil
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from _common import machine, write_results
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _make_pairs(root: str, copies: int) -> tuple[str, str]:
@@ -70,7 +69,6 @@ def main() -> None:
     parser.add_argument('--copies', type=int, default=20)
     args = parser.parse_args()
 
-    import torch
     from basicsr.data.paired_image_dataset import PairedImageDataset
 
     import perceive_ir_arch  # noqa: F401
@@ -107,20 +105,16 @@ def main() -> None:
                 print(rows[-1], flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    machine = {'platform': platform.platform(), 'cpu_count': os.cpu_count(), 'torch': torch.__version__}
+    info = machine()
     lines = [f'Training samples per second, batch 8, {args.gt_size} px crops, {args.batches} batches; '
-             f'machine: {machine}', '',
+             f'machine: {info}', '',
              '| backend | workers | MixedDegradationDataset | PairedImageDataset (BasicSR) | ratio |',
              '|---|---|---|---|---|']
     lines += [f'| {r["backend"]} | {r["workers"]} | {r["mixed_samples_per_s"]:.0f} | '
               f'{r["paired_samples_per_s"]:.0f} | {r["ratio"]:.2f}x |' for r in rows]
     text = '\n'.join(lines)
     print(text)
-    os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
-    with open(os.path.join(HERE, 'results', 'data.json'), 'w') as f:
-        json.dump({'machine': machine, 'rows': rows}, f, indent=2)
-    with open(os.path.join(HERE, 'results', 'data.md'), 'w') as f:
-        f.write(text + '\n')
+    write_results('data', {'machine': info, 'rows': rows}, text)
 
 
 if __name__ == '__main__':

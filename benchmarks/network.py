@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from _common import machine, write_results
 
 MODELS = {
     # the default restorer: DINOv2 ViT-B/14 + CFE guidance, 33.9M trainable
@@ -115,12 +113,8 @@ def main() -> None:
                 continue
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
-    import torch
-
-    machine = {'platform': platform.platform(), 'processor': platform.processor() or platform.machine(),
-               'cpu_count': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
-               'device': args.device if args.device == 'cpu' else torch.cuda.get_device_name(args.device)}
-    lines = [f'Forward pass, batch 1, fp32, {args.device}, median of {args.repeat}; machine: {machine}', '',
+    info = machine(args.device)
+    lines = [f'Forward pass, batch 1, fp32, {args.device}, median of {args.repeat}; machine: {info}', '',
              '| model | size | trainable M | frozen M | GFLOPs | median ms | peak MiB | GFLOP/s | '
              'time vs perceive_ir |', '|---|---|---|---|---|---|---|---|---|']
     ref = {r['size']: r['median_ms'] for r in rows if r['model'] == 'perceive_ir'}
@@ -131,12 +125,7 @@ def main() -> None:
                      f'{r["peak_mib"]:.0f} | {r["gflop_per_s"]:.1f} | {ratio} |')
     text = '\n'.join(lines)
     print(text)
-    os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
-    with open(os.path.join(HERE, 'results', 'network.json'), 'w') as f:
-        json.dump({'machine': machine, 'rows': rows}, f, indent=2)
-    with open(os.path.join(HERE, 'results', 'network.md'), 'w') as f:
-        f.write(text + '\n')
-
+    write_results('network', {'machine': info, 'rows': rows}, text)
 
 if __name__ == '__main__':
     main()

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from _common import machine, write_results
 
 
 def child(size: int, tile: int, overlap: int, max_tiles: int, device: str) -> dict:
@@ -88,13 +86,9 @@ def main() -> None:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
-    import torch
-
-    machine = {'platform': platform.platform(), 'processor': platform.processor() or platform.machine(),
-               'cpu_count': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
-               'device': args.device}
+    info = machine(args.device)
     lines = [f'Tiled restoration, default PerceiveIR, tile {args.tile} overlap {args.overlap}, '
-             f'{args.device}; machine: {machine}', '',
+             f'{args.device}; machine: {info}', '',
              '| image | tiles (run) | seconds | peak RSS GiB | RSS after model GiB |', '|---|---|---|---|---|']
     for r in rows:
         secs = f'{r["seconds"]:.0f}' + (' (extrapolated)' if r['extrapolated'] else '')
@@ -102,13 +96,7 @@ def main() -> None:
                      f'{r["peak_rss_gib"]:.2f} | {r["rss_after_model_gib"]:.2f} |')
     text = '\n'.join(lines)
     print(text)
-    results = os.path.join(HERE, 'results')
-    os.makedirs(results, exist_ok=True)
-    with open(os.path.join(results, 'restore_memory.json'), 'w') as f:
-        json.dump({'machine': machine, 'rows': rows}, f, indent=2)
-    with open(os.path.join(results, 'restore_memory.md'), 'w') as f:
-        f.write(text + '\n')
-
+    write_results('restore_memory', {'machine': info, 'rows': rows}, text)
 
 if __name__ == '__main__':
     main()

@@ -16,17 +16,16 @@ benchmarks/results/train_step_<config>.{json,md}.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
 import statistics
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from _common import machine, write_results
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = {'demo': ('options/demo/train_demo.yml', None),
            'paper': ('options/perceive_ir.yml', 1)}
 
@@ -149,29 +148,23 @@ def main() -> None:
 
     peak = (torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda'
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    machine = {'platform': platform.platform(), 'cpu_count': os.cpu_count(), 'torch': torch.__version__,
-               'threads': torch.get_num_threads(),
-               'device': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu'}
+    info = machine(args.device)
     result = {'config': args.config, 'batch': b, 'crop': size, 'autocast': args.autocast,
               'compile': args.compile, 'steps': args.steps, 'median_step_s': step,
               'it_per_s': 1 / step, 'peak_mib': peak / 2 ** 20,
-              'share': {k: v / step for k, v in parts.items()}, 'machine': machine}
-    lines = [f'Training step, {args.config} config (batch {b}, {size} px), device {machine["device"]}, '
+              'share': {k: v / step for k, v in parts.items()}, 'machine': info}
+    lines = [f'Training step, {args.config} config (batch {b}, {size} px), device {info["device"]}, '
              f'autocast {args.autocast}, compile {args.compile}; median of {args.steps} steps; '
-             f'machine: {machine}', '',
+             f'machine: {info}', '',
              f'{1 / step:.3f} it/s ({step:.2f} s per step), peak memory {peak / 2 ** 20:.0f} MiB '
              f'({"GPU allocated" if dev.type == "cuda" else "process RSS"})', '',
              '| part of one step | seconds | share |', '|---|---|---|']
     lines += [f'| {k} | {v:.3f} | {v / step:.0%} |' for k, v in parts.items()]
     text = '\n'.join(lines)
     print(text)
-    os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
     tag = args.config + ('_' + args.device if args.device != 'cpu' else '') + (
         '_' + args.autocast if args.autocast else '') + ('_compile' if args.compile else '')
-    with open(os.path.join(HERE, 'results', f'train_step_{tag}.json'), 'w') as f:
-        json.dump(result, f, indent=2)
-    with open(os.path.join(HERE, 'results', f'train_step_{tag}.md'), 'w') as f:
-        f.write(text + '\n')
+    write_results(f'train_step_{tag}', result, text)
     sys.stdout.flush()
 
 
