@@ -159,9 +159,8 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
                 task_id: torch.Tensor | None = None, rho: torch.Tensor | None = None,
                 **kwargs) -> torch.Tensor:
         b = pred.shape[0]
-        with torch.no_grad():  # fixed images: their features once per step
-            f_gt, f_lq = self.vgg(target.float()), self.vgg(lq.float())
-            negatives = []  # (features, per-sample coefficient m_k * lambda_k)
+        with torch.no_grad():  # fixed images: their features once per step, in one batch
+            fixed, coefs = [target.float(), lq.float()], []  # coef: per-sample m_k * lambda_k
             for proxy in self.proxies:
                 out = proxy(lq)
                 m = (proxy.handles[task_id] if task_id is not None
@@ -171,7 +170,12 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
                 else:
                     hard, easy = self.hard_lambdas
                     lam = torch.where(batch_psnr(out, target) <= rho, hard, easy)
-                negatives.append((self.vgg(out), m * lam))
+                fixed.append(out)
+                coefs.append(m * lam)
+            per_image = [f.split(b) for f in self.vgg(torch.cat(fixed))]
+            f_gt = [f[0] for f in per_image]
+            f_lq = [f[1] for f in per_image]
+            negatives = [([f[2 + k] for f in per_image], coef) for k, coef in enumerate(coefs)]
         f_r = self.vgg(pred.float())
         total = pred.new_zeros(b, dtype=torch.float32)
         for l, w in enumerate(self.layer_weights):
