@@ -142,25 +142,24 @@ def _export(args: argparse.Namespace) -> int:
         net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir export: {exc}') from None
-    if args.onnx:
-        export_onnx(net, args.onnx, opset=args.opset)
-        print(f'wrote {args.onnx} (ONNX opset {args.opset}; input "image", output "restored", '
-              'N x 3 x height x width in [0, 1])', file=sys.stderr)
-        if args.check:
-            rng = np.random.default_rng(0)
-            images = {'random 61x83': rng.random((61, 83, 3), dtype=np.float32),
-                      'random 128x96': rng.random((128, 96, 3), dtype=np.float32)}
-            for path in args.check_images:
-                img = read_photo(path)
-                rgb = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
-                scale = float(np.iinfo(img.dtype).max) if img.dtype.kind == 'u' else 1.0
-                images[path] = rgb[..., :3].astype(np.float32) / scale
-            diffs = onnx_max_difference(args.onnx, net, list(images.values()))
-            for name, diff in zip(images, diffs):
-                print(f'onnxruntime vs PyTorch, {name}: max abs difference {diff:.2e}')
-            if max(diffs) > args.tolerance:
-                print(f'perceive-ir export: difference above --tolerance {args.tolerance}', file=sys.stderr)
-                return 1
+    export_onnx(net, args.onnx, opset=args.opset)
+    print(f'wrote {args.onnx} (ONNX opset {args.opset}; input "image", output "restored", '
+          'N x 3 x height x width in [0, 1])', file=sys.stderr)
+    if args.check:
+        rng = np.random.default_rng(0)
+        images = {'random 61x83': rng.random((61, 83, 3), dtype=np.float32),
+                  'random 128x96': rng.random((128, 96, 3), dtype=np.float32)}
+        for path in args.check_images:
+            img = read_photo(path)
+            rgb = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
+            scale = float(np.iinfo(img.dtype).max) if img.dtype.kind == 'u' else 1.0
+            images[path] = rgb[..., :3].astype(np.float32) / scale
+        diffs = onnx_max_difference(args.onnx, net, list(images.values()))
+        for name, diff in zip(images, diffs):
+            print(f'onnxruntime vs PyTorch, {name}: max abs difference {diff:.2e}')
+        if max(diffs) > args.tolerance:
+            print(f'perceive-ir export: difference above --tolerance {args.tolerance}', file=sys.stderr)
+            return 1
     return 0
 
 
