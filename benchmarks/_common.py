@@ -26,3 +26,12 @@ def write_results(name: str, data: dict, table: str) -> None:
         json.dump(data, f, indent=2)
     with open(os.path.join(RESULTS, f'{name}.md'), 'w') as f:
         f.write(table + '\n')
+
+
+def report(name: str, title: str, header: list[str], cells: list[list[str]], data: dict) -> None:
+    """Print a Markdown table under ``title`` and write it with ``data`` (write_results)."""
+    lines = [title, '', '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(row) + ' |' for row in cells]
+    text = '\n'.join(lines)
+    print(text)
+    write_results(name, data, text)

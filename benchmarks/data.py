@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 
-from _common import machine, write_results
+from _common import machine, report
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -106,15 +106,12 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     info = machine()
-    lines = [f'Training samples per second, batch 8, {args.gt_size} px crops, {args.batches} batches; '
-             f'machine: {info}', '',
-             '| backend | workers | MixedDegradationDataset | PairedImageDataset (BasicSR) | ratio |',
-             '|---|---|---|---|---|']
-    lines += [f'| {r["backend"]} | {r["workers"]} | {r["mixed_samples_per_s"]:.0f} | '
-              f'{r["paired_samples_per_s"]:.0f} | {r["ratio"]:.2f}x |' for r in rows]
-    text = '\n'.join(lines)
-    print(text)
-    write_results('data', {'machine': info, 'rows': rows}, text)
+    cells = [[r['backend'], str(r['workers']), f'{r["mixed_samples_per_s"]:.0f}',
+              f'{r["paired_samples_per_s"]:.0f}', f'{r["ratio"]:.2f}x'] for r in rows]
+    report('data', f'Training samples per second, batch 8, {args.gt_size} px crops, {args.batches} '
+           f'batches; machine: {info}',
+           ['backend', 'workers', 'MixedDegradationDataset', 'PairedImageDataset (BasicSR)', 'ratio'],
+           cells, {'machine': info, 'rows': rows})
 
 
 if __name__ == '__main__':

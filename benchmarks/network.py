@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from _common import machine, write_results
+from _common import machine, report
 
 MODELS = {
     # the default restorer: DINOv2 ViT-B/14 + CFE guidance, 33.9M trainable
@@ -114,18 +114,14 @@ def main() -> None:
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
     info = machine(args.device)
-    lines = [f'Forward pass, batch 1, fp32, {args.device}, median of {args.repeat}; machine: {info}', '',
-             '| model | size | trainable M | frozen M | GFLOPs | median ms | peak MiB | GFLOP/s | '
-             'time vs perceive_ir |', '|---|---|---|---|---|---|---|---|---|']
     ref = {r['size']: r['median_ms'] for r in rows if r['model'] == 'perceive_ir'}
-    for r in rows:
-        ratio = f'{r["median_ms"] / ref[r["size"]]:.2f}x' if r['size'] in ref else ''
-        lines.append(f'| {r["model"]} | {r["size"]} | {r["trainable_params"] / 1e6:.2f} | '
-                     f'{r["frozen_params"] / 1e6:.2f} | {r["gflops"]:.1f} | {r["median_ms"]:.0f} | '
-                     f'{r["peak_mib"]:.0f} | {r["gflop_per_s"]:.1f} | {ratio} |')
-    text = '\n'.join(lines)
-    print(text)
-    write_results('network', {'machine': info, 'rows': rows}, text)
+    cells = [[r['model'], str(r['size']), f'{r["trainable_params"] / 1e6:.2f}',
+              f'{r["frozen_params"] / 1e6:.2f}', f'{r["gflops"]:.1f}', f'{r["median_ms"]:.0f}',
+              f'{r["peak_mib"]:.0f}', f'{r["gflop_per_s"]:.1f}',
+              f'{r["median_ms"] / ref[r["size"]]:.2f}x' if r['size'] in ref else ''] for r in rows]
+    report('network', f'Forward pass, batch 1, fp32, {args.device}, median of {args.repeat}; machine: {info}',
+           ['model', 'size', 'trainable M', 'frozen M', 'GFLOPs', 'median ms', 'peak MiB', 'GFLOP/s',
+            'time vs perceive_ir'], cells, {'machine': info, 'rows': rows})
 
 if __name__ == '__main__':
     main()

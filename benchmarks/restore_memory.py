@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from _common import machine, write_results
+from _common import machine, report
 
 
 def child(size: int, tile: int, overlap: int, max_tiles: int, device: str) -> dict:
@@ -87,16 +87,13 @@ def main() -> None:
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
     info = machine(args.device)
-    lines = [f'Tiled restoration, default PerceiveIR, tile {args.tile} overlap {args.overlap}, '
-             f'{args.device}; machine: {info}', '',
-             '| image | tiles (run) | seconds | peak RSS GiB | RSS after model GiB |', '|---|---|---|---|---|']
-    for r in rows:
-        secs = f'{r["seconds"]:.0f}' + (' (extrapolated)' if r['extrapolated'] else '')
-        lines.append(f'| {r["size"]}x{r["size"]} | {r["tiles"]} ({r["tiles_run"]}) | {secs} | '
-                     f'{r["peak_rss_gib"]:.2f} | {r["rss_after_model_gib"]:.2f} |')
-    text = '\n'.join(lines)
-    print(text)
-    write_results('restore_memory', {'machine': info, 'rows': rows}, text)
+    cells = [[f'{r["size"]}x{r["size"]}', f'{r["tiles"]} ({r["tiles_run"]})',
+              f'{r["seconds"]:.0f}' + (' (extrapolated)' if r['extrapolated'] else ''),
+              f'{r["peak_rss_gib"]:.2f}', f'{r["rss_after_model_gib"]:.2f}'] for r in rows]
+    report('restore_memory', f'Tiled restoration, default PerceiveIR, tile {args.tile} overlap '
+           f'{args.overlap}, {args.device}; machine: {info}',
+           ['image', 'tiles (run)', 'seconds', 'peak RSS GiB', 'RSS after model GiB'], cells,
+           {'machine': info, 'rows': rows})
 
 if __name__ == '__main__':
     main()
