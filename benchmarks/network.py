@@ -1,7 +1,7 @@
 """Inference cost of PerceiveIR beside BasicSR's own networks, measured in the same run.
 
     python benchmarks/network.py [--sizes 128 256 512] [--repeat 3] [--device cpu|cuda]
-                                 [--models perceive_ir plain semantic swinir rrdbnet]
+                                 [--models perceive_ir reference plain semantic swinir rrdbnet]
 
 One table: parameters (trainable; frozen apart), GFLOPs from torch's FLOP counter, median
 milliseconds of a forward pass (batch 1, fp32, no_grad, after one warm-up), peak memory
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -25,6 +26,9 @@ from _common import machine, report
 MODELS = {
     # the default restorer: DINOv2 ViT-B/14 + CFE guidance, 33.9M trainable
     'perceive_ir': ('PerceiveIR', {}),
+    # the same network computed by the plain reference blocks kept in the tests (NCHW, layer
+    # norm via mean/var, explicit q/k normalisation): what the fast blocks are measured against
+    'reference': ('reference', {}),
     # the plain backbone (both guidance flags off)
     'plain': ('PerceiveIR', {'semantic_guidance': False, 'degradation_guidance': False}),
     # the frozen semantic encoder alone (what guidance adds per image)
@@ -47,6 +51,10 @@ def build(name: str):
 
     kind, kwargs = MODELS[name]
     torch.manual_seed(0)
+    if kind == 'reference':
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        from tests.reference_blocks import reference_network
+        return reference_network(build_network(dict(type='PerceiveIR')))
     if kind == 'semantic':
         from perceive_ir_arch.archs import SemanticEncoder
         return SemanticEncoder('dinov2_vitb14')
@@ -114,14 +122,19 @@ def main() -> None:
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
     info = machine(args.device)
-    ref = {r['size']: r['median_ms'] for r in rows if r['model'] == 'perceive_ir'}
+    by = lambda model: {r['size']: r['median_ms'] for r in rows if r['model'] == model}  # noqa: E731
+    ours, ref = by('perceive_ir'), by('reference')
+    ratio = lambda table, r, num: (  # noqa: E731
+        f'{(table[r["size"]] / r["median_ms"]) if num else (r["median_ms"] / table[r["size"]]):.2f}x'
+        if r['size'] in table else '')
     cells = [[r['model'], str(r['size']), f'{r["trainable_params"] / 1e6:.2f}',
               f'{r["frozen_params"] / 1e6:.2f}', f'{r["gflops"]:.1f}', f'{r["median_ms"]:.0f}',
-              f'{r["peak_mib"]:.0f}', f'{r["gflop_per_s"]:.1f}',
-              f'{r["median_ms"] / ref[r["size"]]:.2f}x' if r['size'] in ref else ''] for r in rows]
+              f'{r["peak_mib"]:.0f}', f'{r["gflop_per_s"]:.1f}', ratio(ours, r, False),
+              ratio(ref, r, True)] for r in rows]
     report('network', f'Forward pass, batch 1, fp32, {args.device}, median of {args.repeat}; machine: {info}',
            ['model', 'size', 'trainable M', 'frozen M', 'GFLOPs', 'median ms', 'peak MiB', 'GFLOP/s',
-            'time vs perceive_ir'], cells, {'machine': info, 'rows': rows})
+            'time vs perceive_ir', 'speed vs reference'], cells, {'machine': info, 'rows': rows})
+
 
 if __name__ == '__main__':
     main()

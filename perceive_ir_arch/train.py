@@ -4,15 +4,17 @@
 
 The same as BasicSR's ``basicsr/train.py`` except that (a) experiments/ is created in the
 current directory, not beside the installed basicsr package, (b) resuming works without
-CUDA (BasicSR's own resume maps the state onto ``torch.cuda.current_device()``), and
-(c) ``torchrun ... --launcher pytorch`` works on machines without GPUs (gloo backend).
+CUDA (BasicSR's own resume maps the state onto ``torch.cuda.current_device()``), (c)
+``torchrun ... --launcher pytorch`` works on machines without GPUs (gloo backend), and
+(d) a resumed run sees the batches an uninterrupted one would have seen, random crops
+and noise included, whatever the number of workers (``data/sampling.py``).
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 
@@ -72,17 +74,60 @@ def load_resume_state(opt: dict) -> dict | None:
     return state
 
 
+def _exact_resume_loaders(create: Callable, resumed: dict) -> Callable:
+    """BasicSR's ``create_train_val_dataloader``, with the training loader drawing through
+    ``ResumableSampler`` + ``SeededDraws``: per-sample seeds, and a resumed epoch that
+    continues where the interrupted one stopped instead of starting over."""
+    from basicsr.data import build_dataloader
+
+    from .data.sampling import ResumableSampler, SeededDraws
+
+    def create_loaders(opt: dict, logger: logging.Logger):
+        train_loader, sampler, val_loaders, total_epochs, total_iters = create(opt, logger)
+        if train_loader is None:
+            return train_loader, sampler, val_loaders, total_epochs, total_iters
+        train_opt = opt['datasets']['train']
+        skip_epoch, skip = 0, 0
+        if resumed:
+            per_epoch = len(train_loader)
+            done = resumed['iter'] - resumed['epoch'] * per_epoch  # batches of its epoch used
+            if 0 <= done <= per_epoch:
+                skip_epoch, skip = resumed['epoch'], done * train_opt['batch_size_per_gpu']
+            else:
+                logger.warning(f'resume: iteration {resumed["iter"]} does not fall in epoch '
+                               f'{resumed["epoch"]} at {per_epoch} batches per epoch (batch size '
+                               'or data changed?): the epoch restarts from its first batch')
+        wrapped = ResumableSampler(sampler, opt.get('manual_seed') or 0, opt.get('rank', 0),
+                                   skip_epoch, skip)
+        loader = build_dataloader(SeededDraws(train_loader.dataset), train_opt, num_gpu=opt['num_gpu'],
+                                  dist=opt['dist'], sampler=wrapped, seed=opt['manual_seed'])
+        return loader, wrapped, val_loaders, total_epochs, total_iters
+
+    return create_loaders
+
+
 @contextlib.contextmanager
 def _cpu_safe_runner() -> Iterator[None]:
-    """Swap BasicSR's CUDA-only pieces for device-aware ones, for this run only."""
+    """Swap BasicSR's CUDA-only pieces for device-aware ones, and its training loader for
+    one that resumes exactly, for this run only."""
     import basicsr.models.base_model as base_model
     import basicsr.train as runner
     import basicsr.utils.options as options
 
     from ._dist import init_dist, model_to_device
 
-    swaps = [(runner, 'load_resume_state', load_resume_state), (options, 'init_dist', init_dist),
-             (base_model.BaseModel, 'model_to_device', model_to_device)]
+    resumed: dict = {}
+
+    def load_and_note(opt: dict) -> dict | None:
+        state = load_resume_state(opt)
+        if state is not None:
+            resumed.update(epoch=state['epoch'], iter=state['iter'])
+        return state
+
+    swaps = [(runner, 'load_resume_state', load_and_note), (options, 'init_dist', init_dist),
+             (base_model.BaseModel, 'model_to_device', model_to_device),
+             (runner, 'create_train_val_dataloader',
+              _exact_resume_loaders(runner.create_train_val_dataloader, resumed))]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in swaps]
     for owner, name, new in swaps:
         setattr(owner, name, new)

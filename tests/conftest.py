@@ -57,3 +57,11 @@ def run_python(args: list[str], cwd: str, timeout: int = 300, env: dict | None =
 @pytest.fixture
 def tiny_opt() -> dict:
     return dict(TINY)
+
+
+@pytest.fixture
+def clean_dir(tmp_path):
+    """Three small smooth RGB photos in a folder (a clean-image source)."""
+    for i in range(3):
+        write_image(str(tmp_path / 'clean' / f'img{i}.png'), random_image(48, 56, i))
+    return str(tmp_path / 'clean')

@@ -19,13 +19,6 @@ def make(sources, phase='train', **kw):
     return MixedDegradationDataset(opt)
 
 
-@pytest.fixture
-def clean_dir(tmp_path):
-    for i in range(3):
-        write_image(str(tmp_path / 'clean' / f'img{i}.png'), random_image(48, 56, i))
-    return str(tmp_path / 'clean')
-
-
 @pytest.mark.parametrize('task', TASKS)
 def test_every_task_from_clean_images(task, clean_dir):
     ds = make([{'task': task, 'layout': 'synthetic', 'dataroot': clean_dir}])

@@ -10,7 +10,6 @@ import torch
 
 from perceive_ir_arch.data import MixedDegradationDataset, QualityTierDataset
 from tests.conftest import SAMPLES, TINY, run_python, write_yaml
-from tests.test_pipeline import train_options
 
 PLAIN = dict(TINY, type='PerceiveIR', semantic_guidance=False, degradation_guidance=False)
 SOURCES = [{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(SAMPLES, 'train')}

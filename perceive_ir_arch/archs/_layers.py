@@ -31,8 +31,8 @@ class ChannelLayerNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # F.layer_norm wants the normalised axis last; a permuted view avoids a copy
-        # into a (B, HW, C) buffer and back.
+        # F.layer_norm wants the normalised axis last: on a channels-last tensor the
+        # permuted view is already contiguous, so this is one fused pass with no copies
         y = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],), self.weight, self.bias, self.eps)
         return y.permute(0, 3, 1, 2)
 
@@ -47,12 +47,24 @@ def _dwconv3x3(dim: int, bias: bool) -> nn.Conv2d:
 
 def _transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int,
                           temperature: torch.Tensor) -> torch.Tensor:
-    """softmax(norm(q) norm(k)^T * t) v over channels; q, k, v: B x C x H x W."""
+    """softmax(norm(q) norm(k)^T * t) v over channels; q, k, v: B x C x H x W.
+
+    Normalising q and k along the pixels is the same as dividing their d x d Gram matrix
+    by the outer product of their norms, which spares two passes over every pixel and
+    two full-size temporaries.  Works on channels-last and NCHW tensors alike (and on
+    channel slices of either) without copying them; the result keeps the layout.
+    """
     b, c, h, w = q.shape
-    q = F.normalize(q.reshape(b, heads, c // heads, h * w), dim=-1)
-    k = F.normalize(k.reshape(b, heads, c // heads, h * w), dim=-1)
-    v = v.reshape(b, heads, c // heads, h * w)
-    attn = torch.softmax((q @ k.transpose(-2, -1)) * temperature, dim=-1)
+    d = c // heads
+    # B x heads x d x HW views: flatten(2) merges H and W in both layouts
+    q, k, v = (t.flatten(2).unflatten(1, (heads, d)) for t in (q, k, v))
+    gram = q @ k.transpose(-2, -1)
+    q_norm = torch.linalg.vector_norm(q, dim=-1).clamp_min(1e-12)  # F.normalize's eps
+    k_norm = torch.linalg.vector_norm(k, dim=-1).clamp_min(1e-12)
+    attn = torch.softmax(gram / (q_norm[..., :, None] * k_norm[..., None, :]) * temperature, dim=-1)
+    if v.stride(-2) == 1:  # channels-last: produce B x HW x C directly
+        out = (v.transpose(-2, -1) @ attn.transpose(-2, -1)).transpose(1, 2)
+        return out.reshape(b, h, w, c).permute(0, 3, 1, 2)
     return (attn @ v).reshape(b, c, h, w)
 
 

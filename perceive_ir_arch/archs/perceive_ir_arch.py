@@ -158,6 +158,9 @@ class PerceiveIR(HoldsFrozen):
         self.refinement = nn.Sequential(
             *[TransformerBlock(dim, heads[0], exp, bias) for _ in range(num_refinement_blocks)])
         self.output = nn.Conv2d(dim, 3, 3, padding=1, bias=bias)
+        # activation layout: None = channels-last on the CPU, where its 1x1 and depthwise
+        # convolutions and layer norms are faster (benchmarks/network.py), NCHW elsewhere
+        self.channels_last: bool | None = None
 
     @property
     def guided(self) -> bool:
@@ -216,7 +219,7 @@ class PerceiveIR(HoldsFrozen):
                  z: torch.Tensor | None) -> torch.Tensor:
         prompts = self._prompts(x, semantic, z)
         inp, h, w = pad_to_multiple(x, 8)
-        feat = self.embed(inp)
+        feat = self.embed(inp.contiguous(memory_format=self._memory_format(inp)))
         skips = []
         for enc, down in zip(self.encoders, self.downs):
             feat = enc(feat)
@@ -227,4 +230,8 @@ class PerceiveIR(HoldsFrozen):
                                                  reversed(skips), reversed(prompts[:3])):
             feat = dec(reduce(torch.cat([up(feat), skip], dim=1)), prompt)
         out = self.output(self.refinement(feat)) + inp
-        return out[..., :h, :w]
+        return out[..., :h, :w].contiguous()
+
+    def _memory_format(self, x: torch.Tensor) -> torch.memory_format:
+        last = x.device.type == 'cpu' if self.channels_last is None else self.channels_last
+        return torch.channels_last if last else torch.contiguous_format

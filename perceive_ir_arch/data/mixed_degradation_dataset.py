@@ -164,8 +164,8 @@ class MixedDegradationDataset(data.Dataset):
                                        # Evaluation default: raise
 
     Grey, RGBA, 16-bit and CMYK files are converted to RGB floats.  Training samples: random crop and flips, random noise level and synthetic
-    degradation, drawn from a generator seeded by numpy's global state (which BasicSR
-    seeds per worker).  Evaluation samples: whole images, degradations fixed by
+    degradation, drawn from a generator seeded by numpy's global state (BasicSR seeds it
+    per worker; ``python -m perceive_ir_arch.train`` per sample, ``data/sampling.py``).  Evaluation samples: whole images, degradations fixed by
     ``seed`` and the file name; denoise sources give one sample per image and sigma.
 
     Every sample has ``lq``, ``gt`` (RGB float tensors in [0, 1]), ``lq_path``,
