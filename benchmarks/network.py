@@ -5,14 +5,15 @@
 
 One table: parameters (trainable; frozen apart), GFLOPs from torch's FLOP counter, median
 milliseconds of a forward pass (batch 1, fp32, no_grad, after one warm-up), peak memory
-(CPU: the growth of the process's peak RSS during the passes, each model and size in a
-fresh process; GPU: torch.cuda.max_memory_allocated) and the achieved GFLOP/s.  Weights
-are random: they change neither time nor memory.  Results go to
+(CPU: peak RSS during the passes minus the RSS before them, the peak reset after
+building; each model and size in a fresh process; GPU: torch.cuda.max_memory_allocated)
+and the achieved GFLOP/s.  Weights are random: they change neither time nor memory.  Results go to
 benchmarks/results/network.{json,md} with the machine described.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -43,6 +44,10 @@ MODELS = {
 }
 
 
+# sizes above this are skipped: SwinIR's 512^2 pass alone takes minutes on 2 CPU cores
+LARGEST = {'swinir': 256}
+
+
 def build(name: str):
     import torch
     from basicsr.archs import build_network
@@ -54,11 +59,34 @@ def build(name: str):
     if kind == 'reference':
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         from tests.reference_blocks import reference_network
-        return reference_network(build_network(dict(type='PerceiveIR')))
+        return reference_network(build_network(dict(type='PerceiveIR')), copy=False)
     if kind == 'semantic':
         from perceive_ir_arch.archs import SemanticEncoder
         return SemanticEncoder('dinov2_vitb14')
     return build_network(dict(type=kind, **kwargs))
+
+
+def _status_kib(field: str) -> int:
+    with open('/proc/self/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ':'))
+
+
+def _reset_peak_rss() -> int:
+    """Reset the process's peak RSS to its current RSS (Linux: clear_refs 5); return it in bytes."""
+    gc.collect()
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return _status_kib('VmRSS') * 1024
+    except OSError:  # not Linux: the high-water mark of the whole process
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _peak_rss() -> int:
+    try:
+        return _status_kib('VmHWM') * 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def child(name: str, size: int, repeat: int, device: str) -> dict:
@@ -73,7 +101,7 @@ def child(name: str, size: int, repeat: int, device: str) -> dict:
     if name == 'semantic':
         trainable, frozen = 0, sum(p.numel() for p in net.parameters())
     x = torch.rand(1, 3, size, size, device=dev)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before the first pass
+    base = _reset_peak_rss()  # building may have peaked higher than the passes will
     with torch.no_grad():
         counter = FlopCounterMode(display=False)
         with counter:
@@ -92,7 +120,7 @@ def child(name: str, size: int, repeat: int, device: str) -> dict:
     if dev.type == 'cuda':
         peak = torch.cuda.max_memory_allocated(dev)
     else:
-        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
+        peak = _peak_rss() - base
     ms = statistics.median(times) * 1000
     return {'model': name, 'size': size, 'trainable_params': trainable, 'frozen_params': frozen,
             'gflops': flops / 1e9, 'median_ms': ms, 'peak_mib': peak / 2 ** 20,
@@ -113,6 +141,8 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         for name in args.models:
+            if size > LARGEST.get(name, size):
+                continue
             cmd = [sys.executable, __file__, '--child', name, str(size), '--repeat', str(args.repeat),
                    '--device', args.device]
             out = subprocess.run(cmd, capture_output=True, text=True)

@@ -11,7 +11,7 @@ same weights, running NCHW: the same function, computed the slow way.
 """
 from __future__ import annotations
 
-import copy
+import copy as copy_module
 
 import torch
 import torch.nn.functional as F
@@ -142,9 +142,10 @@ def _reference_block(block: nn.Module) -> nn.Module:
     return ref
 
 
-def reference_network(net: nn.Module) -> nn.Module:
-    """A copy of ``net`` with every TB / ETB replaced by the reference blocks, run NCHW."""
-    ref = copy.deepcopy(net)
+def reference_network(net: nn.Module, copy: bool = True) -> nn.Module:
+    """``net`` (a copy unless ``copy=False``) with every TB / ETB replaced by the reference
+    blocks, run NCHW."""
+    ref = copy_module.deepcopy(net) if copy else net
     for parent in list(ref.modules()):
         for name, child in parent.named_children():
             if isinstance(child, (TransformerBlock, EnhancedTransformerBlock)):

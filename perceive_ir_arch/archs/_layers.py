@@ -59,8 +59,9 @@ def _transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, hea
     # B x heads x d x HW views: flatten(2) merges H and W in both layouts
     q, k, v = (t.flatten(2).unflatten(1, (heads, d)) for t in (q, k, v))
     gram = q @ k.transpose(-2, -1)
-    q_norm = torch.linalg.vector_norm(q, dim=-1).clamp_min(1e-12)  # F.normalize's eps
-    k_norm = torch.linalg.vector_norm(k, dim=-1).clamp_min(1e-12)
+    # (x * x).sum is about twice as fast as linalg.vector_norm along the strided pixel axis
+    q_norm = (q * q).sum(-1).sqrt().clamp_min(1e-12)  # F.normalize's eps
+    k_norm = (k * k).sum(-1).sqrt().clamp_min(1e-12)
     attn = torch.softmax(gram / (q_norm[..., :, None] * k_norm[..., None, :]) * temperature, dim=-1)
     if v.stride(-2) == 1:  # channels-last: produce B x HW x C directly
         out = (v.transpose(-2, -1) @ attn.transpose(-2, -1)).transpose(1, 2)
