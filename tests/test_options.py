@@ -78,3 +78,19 @@ def test_a_typo_in_a_plugin_block_names_the_option_and_the_fix(block, match):
     build = build_network if block['type'] == 'PerceiveIR' else build_loss
     with pytest.raises(TypeError, match=match):
         build(dict(block))
+
+
+@pytest.mark.parametrize('block,match', [
+    ({'type': 'PerceiveIR', 'dim': '48'}, r"PerceiveIR: option 'dim' must be int, got str '48'"),
+    ({'type': 'PerceiveIR', 'num_blocks': 4}, r"option 'num_blocks' must be a list of int, got int 4"),
+    ({'type': 'PerceiveIR', 'semantic_guidance': 'no'}, r"option 'semantic_guidance' must be bool"),
+    ({'type': 'DegradationContrastiveLoss', 'temperature': '1e-1'},
+     r"option 'temperature' must be float, got str '1e-1' \(YAML reads 1e-1 as text: write 0.1"),
+])
+def test_a_wrong_type_in_a_plugin_block_names_the_option_and_the_type(block, match):
+    from basicsr.archs import build_network
+    from basicsr.losses import build_loss
+
+    build = build_network if block['type'] == 'PerceiveIR' else build_loss
+    with pytest.raises(TypeError, match=match):
+        build(dict(block))
