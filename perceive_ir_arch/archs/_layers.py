@@ -50,9 +50,9 @@ def _transposed_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, hea
     """softmax(norm(q) norm(k)^T * t) v over channels; q, k, v: B x C x H x W.
 
     Normalising q and k along the pixels is the same as dividing their d x d Gram matrix
-    by the outer product of their norms, which spares two passes over every pixel and
-    two full-size temporaries.  Works on channels-last and NCHW tensors alike (and on
-    channel slices of either) without copying them; the result keeps the layout.
+    by the outer product of their norms, so normalised full-size copies of q and k are
+    never written.  Works on channels-last and NCHW tensors alike (and on channel slices
+    of either) without copying them; the result keeps the layout.
     """
     b, c, h, w = q.shape
     d = c // heads
