@@ -69,7 +69,7 @@ class SeededDraws(Dataset):
         states = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
         random.seed(int(words[0]))
         np.random.seed(int(words[1]))
-        torch.manual_seed(int(words[2]))
+        torch.default_generator.manual_seed(int(words[2]))  # the CPU one only, as restored
         try:
             return self.dataset[index]
         finally:
