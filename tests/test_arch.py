@@ -105,6 +105,18 @@ def test_semantic_tokens_come_from_the_listed_blocks_before_the_final_norm():
     assert torch.allclose(net.semantic_features(x), torch.stack(expected, 1), atol=1e-5)
 
 
+@pytest.mark.parametrize('name', ['dinov2_tiny', 'dinov2_vits14'])
+def test_a_random_semantic_encoder_sees_the_image(name):
+    # DINOv2's LayerScale starts at 1e-5: built randomly as it is, its class tokens are the
+    # same for every image (relative change 1e-5), and a stand-in guides with a constant
+    from perceive_ir_arch.archs.semantic_encoder import build_semantic_encoder
+
+    torch.manual_seed(0)
+    tokens = build_semantic_encoder(name)(torch.stack([torch.rand(3, 64, 64), torch.zeros(3, 64, 64)]))
+    change = (tokens[0] - tokens[1]).norm(dim=-1) / tokens[0].norm(dim=-1)
+    assert (change > 0.1).all(), change
+
+
 def test_frozen_encoder_is_out_of_state_dict_parameters_and_training():
     net = PerceiveIR(**TINY)
     enc = net.semantic_encoder

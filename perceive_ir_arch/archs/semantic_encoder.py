@@ -44,6 +44,21 @@ SEMANTIC_ENCODERS: dict[str, SemanticEncoderSpec] = {
 }
 
 
+def _unit_layer_scale(vit: nn.Module) -> None:
+    """Set every LayerScale of a randomly built ViT to 1.
+
+    DINOv2 starts its LayerScales at 1e-5, so a random DINOv2 adds 1e-5 of each block's
+    output to the class token: its tokens are the same for every image (relative
+    differences of 1e-5 measured), and a random stand-in would guide with a constant.
+    A weight file replaces these values (trained DINOv2 scales are far from 1e-5).
+    """
+    from timm.layers import LayerScale
+
+    for module in vit.modules():
+        if isinstance(module, LayerScale):
+            module.gamma.data.fill_(1.0)
+
+
 class SemanticEncoder(nn.Module):
     """Image in [0, 1] (B x 3 x H x W) -> B x len(blocks) x D class tokens.
 
@@ -63,6 +78,7 @@ class SemanticEncoder(nn.Module):
         kwargs = dict(img_size=spec.img_size, **spec.timm_kwargs)
         if file is None:
             self.vit = seeded_build(lambda: timm.create_model(spec.timm_name, pretrained=False, **kwargs))
+            _unit_layer_scale(self.vit)
             logger.warning(f'Semantic encoder {name}: RANDOM weights (pretrained: ~). '
                            'Fine for tests and demos; the method needs the real DINOv2 file.')
         else:
