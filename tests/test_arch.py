@@ -108,7 +108,7 @@ def test_semantic_tokens_come_from_the_listed_blocks_before_the_final_norm():
 @pytest.mark.parametrize('name', ['dinov2_tiny', 'dinov2_vits14'])
 def test_a_random_semantic_encoder_sees_the_image(name):
     # DINOv2's LayerScale starts at 1e-5: built randomly as it is, its class tokens are the
-    # same for every image (relative change 1e-5), and a stand-in guides with a constant
+    # same for every image (relative change 4e-6 to 3e-4), and a stand-in guides with a constant
     from perceive_ir_arch.archs.semantic_encoder import build_semantic_encoder
 
     torch.manual_seed(0)
