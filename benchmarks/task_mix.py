@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import math
 import os
 import time
 
@@ -44,26 +43,33 @@ def _sources(spec: str | None, demo: dict) -> list[dict]:
     return out
 
 
+def _eval_set(task: str, root: str):
+    """One task's evaluation samples (fixed degradations) of the photos in ``root``."""
+    from perceive_ir_arch.data.mixed_degradation_dataset import MixedDegradationDataset
+
+    src = {'task': task, 'layout': 'synthetic', 'dataroot': os.path.join(REPO, root)}
+    if task == 'denoise':
+        src['sigmas'] = [25]
+    return MixedDegradationDataset({'name': task, 'phase': 'val', 'sources': [src],
+                                    'io_backend': {'type': 'disk'}})
+
+
 def _evaluate(net, oracle: dict, root: str) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from perceive_ir_arch.data.mixed_degradation_dataset import MixedDegradationDataset
+    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import batch_psnr
 
     def high(err):  # error minus its 9x9 local mean, RMS in levels
         low = F.avg_pool2d(F.pad(err, (4, 4, 4, 4), mode='reflect'), 9, 1)
         return float((err - low).pow(2).mean().sqrt() * 255)
 
     def psnr(a, b):
-        return float(10 * torch.log10(1 / (a - b).pow(2).mean()))
+        return float(batch_psnr(a, b))
 
     rows = {}
     for task in TASKS:
-        src = {'task': task, 'layout': 'synthetic', 'dataroot': os.path.join(REPO, root)}
-        if task == 'denoise':
-            src['sigmas'] = [25]
-        data = MixedDegradationDataset({'name': task, 'phase': 'val', 'sources': [src],
-                                        'io_backend': {'type': 'disk'}})
+        data = _eval_set(task, root)
         acc = {'input_psnr': [], 'psnr': [], 'input_high': [], 'high': []}
         for sample in data:
             lq, gt = sample['lq'][None], sample['gt'][None]
@@ -80,13 +86,9 @@ def _z_accuracy(net) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from perceive_ir_arch.data.mixed_degradation_dataset import MixedDegradationDataset
-
     zs = {}
     for task in TASKS:
-        src = {'task': task, 'layout': 'synthetic', 'dataroot': os.path.join(REPO, 'data/samples/train')}
-        data = MixedDegradationDataset({'name': task, 'phase': 'val', 'sources': [src],
-                                        'io_backend': {'type': 'disk'}})
+        data = _eval_set(task, 'data/samples/train')
         tiles = [s['lq'][:, i:i + 48, j:j + 48] for s in data
                  for i in range(0, s['lq'].shape[1] - 47, 48) for j in range(0, s['lq'].shape[2] - 47, 48)]
         zs[task] = net.degradation_vector(torch.stack(tiles))
@@ -138,14 +140,14 @@ def main() -> None:
     optim_opt = {k: v for k, v in train['optim_g'].items() if k != 'type'}
     lr = float(optim_opt.pop('lr'))
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, **optim_opt)
-    eta_min = float(train['scheduler'].get('eta_min', 1e-6))
+    # the demo's CosineAnnealingRestartLR with one period is this curve
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=iters, eta_min=float(train['scheduler'].get('eta_min', 1e-6)))
     contrastive = DegradationContrastiveLoss(1.0, 0.1)
 
     start, it = time.time(), 0
     while it < iters:
         for batch in loader:
-            for group in optimizer.param_groups:  # cosine, as the demo's scheduler
-                group['lr'] = eta_min + (lr - eta_min) * 0.5 * (1 + math.cos(math.pi * it / iters))
             oracle['task'] = batch['task_id']
             if args.cl:
                 out, z, z_pos = net(batch['lq'], positive=batch['lq_pos'])
@@ -155,6 +157,7 @@ def main() -> None:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            scheduler.step()
             it += 1
             if it >= iters:
                 break

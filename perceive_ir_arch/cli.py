@@ -10,7 +10,8 @@ quality perceiver (p(terrible), p(mediocre), p(excellent) and their expected tie
 ``pack`` turns a BasicSR checkpoint and its option file into one restorer file;
 ``export`` writes ONNX and checks it with onnxruntime.
 Pretrained parts not named on the command line are looked up in $PERCEIVE_IR_WEIGHTS
-(default ~/.cache/perceive_ir) as <name>.safetensors / .pth / .pt / .bin.
+(default ~/.cache/perceive_ir), then in the caches of the Hugging Face hub, torch hub
+and OpenAI's clip (``perceive_ir_arch.pretrained.locate``); nothing is downloaded.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ import time
 from typing import Sequence
 
 __all__ = ['main']
+
+_FLAGS = {'weights': '--weights', 'opt': '--opt', 'semantic_weights': '--semantic-weights'}
 
 
 def _device(name: str, command: str):
@@ -63,7 +66,7 @@ def _expand(inputs: Sequence[str]) -> list[str]:
 def _restore(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from perceive_ir_arch.restorer import create_restorer
+    from perceive_ir_arch.restorer import Restorer, load_network
     from perceive_ir_arch.utils.image_io import read_photo, write_photo
 
     jobs = _collect(args.inputs)
@@ -80,10 +83,9 @@ def _restore(args: argparse.Namespace) -> int:
                              'choose another -o folder or a --suffix')
         targets[out] = path
     try:
-        restorer = create_restorer(args.weights, opt=args.opt, device=_device(args.device, 'restore'),
-                                   half=args.half, tile=args.tile, tile_overlap=args.tile_overlap,
-                                   max_memory=args.max_memory, semantic_weights=args.semantic_weights,
-                                   param_key=args.param_key)
+        net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
+        restorer = Restorer(net, _device(args.device, 'restore'), args.half, args.tile,
+                            args.tile_overlap, args.max_memory)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir restore: {exc}') from None
 
@@ -122,7 +124,8 @@ def _pack(args: argparse.Namespace) -> int:
         raise SystemExit('perceive-ir pack: --opt OPTIONS.yml is required (its network_g built the checkpoint)')
     try:
         network_opt = read_options(args.opt)['network_g']
-        net = load_network(args.checkpoint, args.opt, args.semantic_weights, args.param_key)
+        net = load_network(args.checkpoint, args.opt, args.semantic_weights, args.param_key,
+                           dict(_FLAGS, weights='--checkpoint'))
         save_restorer(args.output, net, network_opt)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir pack: {exc}') from None
@@ -139,7 +142,7 @@ def _export(args: argparse.Namespace) -> int:
     from perceive_ir_arch.utils.image_io import read_photo
 
     try:
-        net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key)
+        net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir export: {exc}') from None
     export_onnx(net, args.onnx, opset=args.opset)
@@ -173,18 +176,15 @@ def _score(args: argparse.Namespace) -> int:
     from perceive_ir_arch.data._files import decode_image
     from perceive_ir_arch.utils import atomic_write_text
 
-    os.environ.setdefault('HF_HUB_OFFLINE', '1')
-    if args.clip_weights is None and args.clip_model != 'clip_tiny':
-        from perceive_ir_arch.archs._pretrained import find_local, weights_dir
+    from perceive_ir_arch.pretrained import locate
 
-        args.clip_weights = find_local(f'clip_{args.clip_model}')
-        if args.clip_weights is None:
-            raise SystemExit(f'perceive-ir score: no CLIP weights for {args.clip_model}: give '
-                             f'--clip-weights FILE or put the file at {weights_dir()}/clip_'
-                             f'{args.clip_model}.pt (OpenAI ViT-B-32.pt); this tool never downloads')
+    os.environ.setdefault('HF_HUB_OFFLINE', '1')
     try:
-        perceiver = CLIPQualityPerceiver(args.clip_model, args.clip_weights, prompt_file=args.prompts)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
+        clip_file = (args.clip_weights if args.clip_model == 'clip_tiny'
+                     else locate(f'clip_{args.clip_model}', args.clip_weights or True, '--clip-weights'))
+        perceiver = CLIPQualityPerceiver(args.clip_model, clip_file, prompt_file=args.prompts,
+                                         pretrained_option='--clip-weights')
+    except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir score: {exc}') from None
     device = _device(args.device, 'score')
     perceiver = perceiver.to(device).eval()
@@ -248,8 +248,8 @@ def _add_weights(parser: argparse.ArgumentParser, flag: str = '--weights') -> No
     parser.add_argument('--opt', help='the option file whose network_g built a BasicSR checkpoint')
     parser.add_argument('--param-key', help='which entry of a BasicSR checkpoint '
                         '(default params_ema, else params)')
-    parser.add_argument('--semantic-weights', help='DINOv2 weight file (default: '
-                        '<weights folder>/<encoder name>.safetensors|.pth)')
+    parser.add_argument('--semantic-weights', help='DINOv2 weight file (default: the lookup '
+                        'rule: $PERCEIVE_IR_WEIGHTS, the HF hub and torch hub caches)')
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -279,7 +279,8 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument('--prompts', required=True, help='stage-1 checkpoint (the prompt context)')
     score.add_argument('--clip-model', default='ViT-B-32', help='open_clip architecture (default ViT-B-32)')
     score.add_argument('--clip-weights',
-                       help='local CLIP weight file (default: clip_<model>.* in the weights folder)')
+                       help='CLIP weight file, e.g. OpenAI ViT-B-32.pt (default: the lookup rule: '
+                       '$PERCEIVE_IR_WEIGHTS, the HF hub cache, ~/.cache/clip)')
     score.add_argument('--batch-size', type=int, default=16)
     score.add_argument('--device', default='auto', help='auto (default), cpu, cuda or cuda:N')
     score.add_argument('--csv', help='also write the table as CSV')

@@ -5,9 +5,9 @@ test table can show the paper's number beside ours.
 """
 from __future__ import annotations
 
-__all__ = ['PUBLISHED']
+__all__ = ['PUBLISHED_RESULTS']
 
-PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {
+PUBLISHED_RESULTS: dict[str, dict[str, tuple[float, float]]] = {
     '3task': {
         'CBSD68_sigma15': (34.13, 0.934),
         'CBSD68_sigma25': (31.53, 0.890),

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from . import _tiling
-from .archs._pretrained import WEIGHTS_ENV, find_local, weights_dir
+from .pretrained import PretrainedFileError, describe, locate, mismatch, read_checkpoint
 from .utils.files import atomic_torch_save
 
 __all__ = ['FORMAT', 'Restorer', 'create_restorer', 'save_restorer', 'load_network',
@@ -106,73 +106,74 @@ def read_options(opt: str | Mapping[str, Any]) -> dict:
     return data
 
 
-def _semantic_file(name: str, explicit: str | None, from_options: str | None) -> str:
-    for candidate in (explicit, from_options, find_local(name)):
-        if candidate:
-            return candidate
-    raise FileNotFoundError(
-        f'this restorer was trained with the pretrained semantic encoder {name}; give its weight '
-        f'file (semantic_weights= / --semantic-weights), or put it at '
-        f'{os.path.join(weights_dir(), name)}.safetensors (or .pth; the folder is ${WEIGHTS_ENV} '
-        'when set, else ~/.cache/perceive_ir)')
-
-
 def _load_params(net: nn.Module, params: Mapping[str, torch.Tensor], where: str) -> None:
-    own = net.state_dict()
-    missing = sorted(set(own) - set(params))
-    unexpected = sorted(set(params) - set(own))
-    shapes = [f'{k}: file {tuple(params[k].shape)} vs network {tuple(own[k].shape)}'
-              for k in own if k in params and params[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        def few(items: list[str]) -> str:
-            return ', '.join(items[:5]) + (f' (+{len(items) - 5} more)' if len(items) > 5 else '')
-        parts = [f'{len(missing)} missing: {few(missing)}' if missing else '',
-                 f'{len(unexpected)} unexpected: {few(unexpected)}' if unexpected else '',
-                 f'{len(shapes)} of another shape: {few(shapes)}' if shapes else '']
-        raise ValueError(f'{where} does not fit the network {type(net).__name__}: '
-                         + '; '.join(p for p in parts if p))
+    problem = mismatch(net.state_dict(), params)
+    if problem:
+        raise ValueError(f'{where} does not fit the network {type(net).__name__}: {problem}')
     net.load_state_dict(params, strict=True)
 
 
 def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
-                 semantic_weights: str | None = None, param_key: str | None = None) -> nn.Module:
+                 semantic_weights: str | None = None, param_key: str | None = None,
+                 flags: Mapping[str, str] | None = None) -> nn.Module:
     """Build the network a restorer file (or a BasicSR ``net_g`` file + ``opt``) describes,
-    with its weights, in eval mode on the CPU.  Loads with ``weights_only=True``."""
+    with its weights, in eval mode on the CPU.  Nothing is unpickled that could run code.
+
+    ``flags`` renames the arguments in messages (``{'weights': '--weights', ...}`` for the
+    command); a restorer trained with the real semantic encoder finds its file by the
+    lookup rule of ``perceive_ir_arch.pretrained`` unless ``semantic_weights`` names it."""
     from basicsr.archs import build_network
 
-    try:
-        data = torch.load(weights, map_location='cpu', weights_only=True)
-    except FileNotFoundError:
-        raise FileNotFoundError(f'weights file {weights!r} does not exist') from None
-    except Exception as exc:  # noqa: BLE001  (pickle / zip errors: one message for all)
-        raise ValueError(f'{weights!r} is not a loadable weights file (safe loading refused or '
-                         f'failed: {str(exc).splitlines()[0][:200]})') from None
+    name = {'weights': 'weights', 'opt': 'opt', 'semantic_weights': 'semantic_weights', **(flags or {})}
+    if not os.path.isfile(str(weights)):
+        raise FileNotFoundError(f'{name["weights"]}: weights file {weights!r} does not exist')
+    data = read_checkpoint(str(weights), name['weights'])
     if not isinstance(data, dict):
-        raise ValueError(f'{weights!r} holds a {type(data).__name__}, not a checkpoint dict')
+        raise PretrainedFileError(f'{name["weights"]}: {weights} holds {describe(data)}, not a checkpoint')
     if data.get('format') == FORMAT:
         network_opt, params = dict(data['network']), data['params']
         semantic = data.get('semantic')
+        encoder = None
         if semantic and not semantic.get('random'):
-            network_opt['semantic_pretrained'] = _semantic_file(semantic['name'], semantic_weights, None)
+            # the file is not in the restorer: the argument names it, else the lookup rule
+            encoder = _semantic_encoder(network_opt, semantic_weights or True, name['semantic_weights'])
     else:
-        if opt is None:
-            raise ValueError(f'{weights!r} is a BasicSR checkpoint (keys {sorted(data)[:4]}); give '
-                             'the option file whose network_g built it (opt= / --opt), or convert '
-                             'it once with `perceive-ir pack`')
-        network_opt = dict(read_options(opt)['network_g'])
         keys = [param_key] if param_key else ['params_ema', 'params']
-        key = next((k for k in keys if k in data), None)
+        key = next((k for k in keys if isinstance(data.get(k), Mapping)), None)
         if key is None:
-            raise KeyError(f'{weights!r} has no {" or ".join(keys)} entry (it has {sorted(data)[:6]})')
+            raise PretrainedFileError(
+                f'{name["weights"]}: {weights} is {describe(data)}, not a restorer: give a restorer '
+                f'file (perceive-ir pack) or a BasicSR net_g_*.pth with its {name["opt"]} '
+                f'(looked for {" or ".join(keys)})')
+        if opt is None:
+            raise ValueError(f'{name["weights"]}: {weights} is a BasicSR checkpoint ({key}); give the option '
+                             f'file whose network_g built it ({name["opt"]}), or convert it once with '
+                             '`perceive-ir pack`')
+        network_opt = dict(read_options(opt)['network_g'])
         params = data[key]
+        encoder = None
         if network_opt.get('type') == 'PerceiveIR' and network_opt.get('semantic_guidance', True):
-            name = network_opt.get('semantic_encoder', 'dinov2_vitb14')
             given = network_opt.get('semantic_pretrained')
-            if given is not None or semantic_weights is not None:
-                network_opt['semantic_pretrained'] = _semantic_file(name, semantic_weights, given)
+            if given not in (None, False) or semantic_weights is not None:
+                encoder = (_semantic_encoder(network_opt, semantic_weights, name['semantic_weights'])
+                           if semantic_weights is not None else
+                           _semantic_encoder(network_opt, given, 'network_g.semantic_pretrained'))
     net = build_network(network_opt)
+    del encoder  # the network holds the shared encoder now
     _load_params(net, params, repr(weights))
     return net.eval()
+
+
+def _semantic_encoder(network_opt: dict, value: str | bool, label: str):
+    """Build the frozen semantic encoder (a path, or true for the lookup rule) so that a wrong
+    or missing file is reported under ``label``, the name the user wrote; the network built
+    next shares this encoder."""
+    from .archs.semantic_encoder import build_semantic_encoder
+
+    encoder_name = network_opt.get('semantic_encoder', 'dinov2_vitb14')
+    path = locate(encoder_name, value, label)
+    network_opt['semantic_pretrained'] = path
+    return build_semantic_encoder(encoder_name, path, option=label)
 
 
 # -- restoring -------------------------------------------------------------------------
@@ -311,8 +312,8 @@ def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
             ``max_memory`` (default 2 GiB on CPU, 80% of the free GPU memory).
         tile_overlap: pixels shared by neighbouring tiles, blended smoothly.
         semantic_weights: the DINOv2 file for a restorer trained with the real encoder;
-            default: ``$PERCEIVE_IR_WEIGHTS/<name>.safetensors|.pth`` (folder default
-            ``~/.cache/perceive_ir``).
+            default: found by the lookup rule of ``perceive_ir_arch.pretrained.locate``
+            ($PERCEIVE_IR_WEIGHTS, the Hugging Face hub cache, torch hub's checkpoints).
     """
     net = load_network(weights, opt, semantic_weights, param_key)
     return Restorer(net, select_device(device), half, tile, tile_overlap, max_memory)

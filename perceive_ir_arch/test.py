@@ -111,13 +111,13 @@ def _comparison(panels: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) ->
 
 
 def _published(key: str | None) -> dict[str, tuple[float, float]] | None:
-    from .published import PUBLISHED
+    from .published import PUBLISHED_RESULTS
 
     if key is None:
         return None
-    if key not in PUBLISHED:
-        raise KeyError(f'val.published: {key!r}; one of {sorted(PUBLISHED)} or ~')
-    return PUBLISHED[key]
+    if key not in PUBLISHED_RESULTS:
+        raise KeyError(f'val.published: {key!r}; one of {sorted(PUBLISHED_RESULTS)} or ~')
+    return PUBLISHED_RESULTS[key]
 
 
 def test_pipeline(root_path: str) -> list[dict[str, Any]]:

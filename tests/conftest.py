@@ -55,6 +55,20 @@ def run_python(args: list[str], cwd: str, timeout: int = 300, env: dict | None =
 
 
 @pytest.fixture
+def empty_caches(tmp_path, monkeypatch):
+    """Every place the lookup rule searches, empty: a weights folder, HOME (~/.cache/clip),
+    the Hugging Face hub cache and torch hub's folder, all under tmp_path."""
+    places = {'PERCEIVE_IR_WEIGHTS': tmp_path / 'weights', 'HOME': tmp_path / 'home',
+              'HF_HUB_CACHE': tmp_path / 'hf' / 'hub', 'TORCH_HOME': tmp_path / 'torch'}
+    for var, path in places.items():
+        path.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(var, str(path))
+    for var in ('HF_HOME', 'HUGGINGFACE_HUB_CACHE', 'XDG_CACHE_HOME'):
+        monkeypatch.delenv(var, raising=False)
+    return places
+
+
+@pytest.fixture
 def tiny_opt() -> dict:
     return dict(TINY)
 

@@ -56,9 +56,9 @@ def test_score_matches_the_perceiver_on_the_same_image(tmp_path, prompts):
     assert row['p_excellent'] == pytest.approx(float(p[2]), abs=1e-5)
 
 
-def test_score_refuses_to_download(tmp_path, prompts, monkeypatch):
-    monkeypatch.setenv('PERCEIVE_IR_WEIGHTS', str(tmp_path))  # an empty weights folder
-    with pytest.raises(SystemExit, match=r'give --clip-weights FILE or put the file at .*clip_ViT-B-32'):
+def test_score_refuses_to_download(prompts, empty_caches):
+    with pytest.raises(SystemExit, match=r"(?s)--clip-weights: no local copy of OpenAI's CLIP ViT-B/32.*"
+                                         r'never downloads.*/weights/clip_ViT-B-32.pt.*/home/.cache/clip/ViT-B-32.pt'):
         main(['score', SAMPLES, '--prompts', prompts])
 
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from .._registry import register_arch
 from ._frozen import HoldsFrozen, freeze, seeded_build
-from ._pretrained import resolve_pretrained
+from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
 
 __all__ = ['CLIPQualityPerceiver', 'CLIP_ARCHS', 'QUALITY_TIERS']
 
@@ -25,11 +25,13 @@ logger = logging.getLogger('basicsr.perceive_ir')
 
 QUALITY_TIERS: tuple[str, ...] = ('terrible', 'mediocre', 'excellent')
 
-# name -> (open_clip architecture, keyword overrides); any other name goes to open_clip as is
+# name -> (open_clip architecture, keyword overrides); any other name goes to open_clip as is.
+# Both are built with QuickGELU, the activation OpenAI trained ViT-B/32 with (open_clip's
+# plain 'ViT-B-32' config uses nn.GELU, which would compute wrong features from its weights).
 CLIP_ARCHS: dict[str, tuple[str, dict]] = {
-    'ViT-B-32': ('ViT-B-32', {}),
-    # tests and CPU demos: random weights only, 32x32 images, 32-d features
-    'clip_tiny': ('ViT-B-32', dict(embed_dim=32,
+    'ViT-B-32': ('ViT-B-32', dict(force_quick_gelu=True)),
+    # tests and CPU demos: random weights, 32x32 images, 32-d features
+    'clip_tiny': ('ViT-B-32', dict(force_quick_gelu=True, embed_dim=32,
                                    vision_cfg=dict(image_size=32, layers=1, width=32, patch_size=16,
                                                    head_width=16),
                                    text_cfg=dict(context_length=77, vocab_size=49408, width=32,
@@ -38,20 +40,35 @@ CLIP_ARCHS: dict[str, tuple[str, dict]] = {
 
 _CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP preprocessing
 _CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+# entries of OpenAI's files that are settings, not weights (open_clip drops them too)
+_OPENAI_SETTINGS = ('input_resolution', 'context_length', 'vocab_size')
 
 
-def build_clip(name: str, pretrained: str | None, option: str) -> nn.Module:
+def build_clip(name: str, pretrained: str | bool | None, option: str) -> nn.Module:
+    """A frozen open_clip CLIP from any published file of its weights (OpenAI's TorchScript
+    ``.pt`` or state dict, open_clip's ``.bin`` / ``.safetensors``), or random weights."""
     import open_clip  # heavy: imported only when a perceiver is built
 
     arch, overrides = CLIP_ARCHS.get(name, (name, {}))
-    file = resolve_pretrained(pretrained, option=option, name=f'clip_{name}')
-    if file is None:
+    found = pretrained_state(f'clip_{name}', pretrained, option)
+    if found is None:
         model = seeded_build(lambda: open_clip.create_model(arch, pretrained=None, **overrides))
         logger.warning(f'CLIP {name}: RANDOM weights ({option}: ~). Fine for tests and demos only.')
-    else:
-        model = open_clip.create_model(arch, pretrained=file, **overrides)
-        logger.info(f'CLIP {name}: weights from {file}')
-    return freeze(model)
+        return freeze(model)
+    path, state = found
+    model = open_clip.create_model(arch, pretrained=None, **overrides)
+    part = pretrained_part(f'clip_{name}')
+    needs = f'clip_model {name} needs {part.title if part else "a CLIP " + name}'
+    if 'visual.conv1.weight' not in state or 'token_embedding.weight' not in state:
+        raise PretrainedFileError(f'{option}: {path} is {describe(state)}; {needs}')
+    what = describe(state)
+    own = model.state_dict()
+    # settings and computed attention masks are not weights
+    weights = {k: v for k, v in state.items()
+               if k not in _OPENAI_SETTINGS and not (k.endswith('attn_mask') and k not in own)}
+    load_strict(model, weights, option=option, path=path, needs=needs, what=what)
+    logger.info(f'CLIP {name}: weights from {path}')
+    return freeze(model.float())
 
 
 @register_arch
@@ -60,21 +77,24 @@ class CLIPQualityPerceiver(HoldsFrozen):
 
     Args:
         clip_model: 'ViT-B-32' (the paper), 'clip_tiny' (tests), or any open_clip name.
-        clip_pretrained: local CLIP weight file (OpenAI ``.pt`` or open_clip ``.bin`` /
-            ``.safetensors``); None = random weights (logged).
+        clip_pretrained: CLIP weight file (OpenAI ``ViT-B-32.pt``, open_clip ``.bin`` /
+            ``.safetensors``); true = the published file found by the lookup rule;
+            None = random weights (logged).
         n_ctx: learnable context tokens per prompt.
         class_names: the tier words, worst first.
         logit_scale: multiplies the cosines before the softmax (100 in stage 1).
         prompt_file: a stage-1 checkpoint to load the context from (BasicSR format).
+        pretrained_option: what messages call ``clip_pretrained`` (a command's flag).
     """
 
-    def __init__(self, clip_model: str = 'ViT-B-32', clip_pretrained: str | None = None,
+    def __init__(self, clip_model: str = 'ViT-B-32', clip_pretrained: str | bool | None = None,
                  n_ctx: int = 16, class_names: Sequence[str] = QUALITY_TIERS,
-                 logit_scale: float = 100.0, prompt_file: str | None = None) -> None:
+                 logit_scale: float = 100.0, prompt_file: str | None = None,
+                 pretrained_option: str = 'clip_pretrained') -> None:
         super().__init__()
         import open_clip
 
-        clip = build_clip(clip_model, clip_pretrained, 'clip_pretrained')
+        clip = build_clip(clip_model, clip_pretrained, pretrained_option)
         self.hold_frozen('clip', clip)
         self.class_names = tuple(class_names)
         self.logit_scale = float(logit_scale)

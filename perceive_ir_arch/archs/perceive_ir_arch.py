@@ -97,7 +97,8 @@ class PerceiveIR(HoldsFrozen):
         semantic_guidance: feed DINOv2 class tokens to the PGMs.
         degradation_guidance: feed the CFE degradation vector z to the PGMs.
         semantic_encoder: a name in ``SEMANTIC_ENCODERS`` (DINOv2 ViT-B/14 by default).
-        semantic_pretrained: local weight file for it; None = random weights (logged).
+        semantic_pretrained: its weight file; true = the published file found by the
+            lookup rule (``perceive_ir_arch.pretrained.locate``); None = random weights (logged).
         degradation_dim: size of z.
         cfe_variant: 'release' (strided convs) or 'airnet' (paper figure).
         etb_variant: 'release' (extra MDTA in the ETB) or 'figure'.
@@ -111,7 +112,7 @@ class PerceiveIR(HoldsFrozen):
                  num_refinement_blocks: int = 4, heads: Sequence[int] = (1, 2, 4, 8),
                  ffn_expansion_factor: float = 2.66, bias: bool = True,
                  semantic_guidance: bool = True, degradation_guidance: bool = True,
-                 semantic_encoder: str = 'dinov2_vitb14', semantic_pretrained: str | None = None,
+                 semantic_encoder: str = 'dinov2_vitb14', semantic_pretrained: str | bool | None = None,
                  degradation_dim: int = 128, cfe_variant: str = 'release',
                  etb_variant: str = 'release', pgm_variant: str = 'joint') -> None:
         super().__init__()
@@ -128,7 +129,7 @@ class PerceiveIR(HoldsFrozen):
             semantic_guidance=semantic_guidance, degradation_guidance=degradation_guidance,
             semantic_encoder=semantic_encoder, degradation_dim=degradation_dim,
             cfe_variant=cfe_variant, etb_variant=etb_variant, pgm_variant=pgm_variant)
-        self.semantic_random = semantic_pretrained is None
+        self.semantic_random = semantic_pretrained is None or semantic_pretrained is False
         dims = [dim * 2 ** i for i in range(4)]
         exp = ffn_expansion_factor
 

@@ -1,7 +1,7 @@
 """The frozen semantic encoder (SGM): DINOv2 class tokens after chosen blocks.
 
 Architectures are data: ``SEMANTIC_ENCODERS`` maps a name to a timm architecture and the
-blocks whose class token is read.  Weights come from a local file (see ``_pretrained``).
+blocks whose class token is read.  Weights come from a local file (see ``perceive_ir_arch.pretrained``).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._frozen import freeze, seeded_build
-from ._pretrained import resolve_pretrained
+from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
 
 __all__ = ['SEMANTIC_ENCODERS', 'SemanticEncoder', 'build_semantic_encoder']
 
@@ -65,31 +65,47 @@ class SemanticEncoder(nn.Module):
     Always in eval mode and without gradients: ``train()`` cannot switch it back.
     """
 
-    def __init__(self, name: str, pretrained: str | None = None,
+    def __init__(self, name: str, pretrained: str | bool | None = None,
                  option: str = 'network_g.semantic_pretrained') -> None:
         super().__init__()
         if name not in SEMANTIC_ENCODERS:
             raise ValueError(f'unknown semantic encoder {name!r}; choose one of '
                              f'{sorted(SEMANTIC_ENCODERS)}')
         spec = SEMANTIC_ENCODERS[name]
-        file = resolve_pretrained(pretrained, option=option, name=name)
+        found = pretrained_state(name, pretrained, option)
         import timm  # heavy: imported only when an encoder is built
 
         kwargs = dict(img_size=spec.img_size, **spec.timm_kwargs)
-        if file is None:
-            self.vit = seeded_build(lambda: timm.create_model(spec.timm_name, pretrained=False, **kwargs))
+        self.vit = seeded_build(lambda: timm.create_model(spec.timm_name, pretrained=False, **kwargs))
+        if found is None:
             _unit_layer_scale(self.vit)
-            logger.warning(f'Semantic encoder {name}: RANDOM weights (pretrained: ~). '
+            logger.warning(f'Semantic encoder {name}: RANDOM weights ({option}: ~). '
                            'Fine for tests and demos; the method needs the real DINOv2 file.')
         else:
-            self.vit = timm.create_model(spec.timm_name, pretrained=True,
-                                         pretrained_cfg_overlay=dict(file=file), **kwargs)
-            logger.info(f'Semantic encoder {name}: weights from {file}')
+            self._load(found, name, option)
         self.name, self.blocks, self.img_size = name, spec.blocks, spec.img_size
         self.dim = self.vit.embed_dim
         self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         freeze(self)
+
+    def _load(self, found: tuple[str, dict], name: str, option: str) -> None:
+        """Either published layout (timm's safetensors, Meta's ``*_pretrain.pth``) through
+        timm's own conversion, which also resizes the position embedding to our input."""
+        from timm.models.vision_transformer import checkpoint_filter_fn
+
+        path, state = found
+        part = pretrained_part(name)
+        needs = f'semantic_encoder {name} needs {part.title if part else "a DINOv2 ViT"}'
+        if 'cls_token' not in state or 'patch_embed.proj.weight' not in state:
+            raise PretrainedFileError(f'{option}: {path} is {describe(state)}; {needs}')
+        try:
+            converted = checkpoint_filter_fn(dict(state), self.vit)
+        except (RuntimeError, ValueError, KeyError, IndexError) as exc:
+            raise PretrainedFileError(f'{option}: {path} is {describe(state)}; {needs} '
+                                      f'({str(exc).splitlines()[0][:200]})') from None
+        load_strict(self.vit, converted, option=option, path=path, needs=needs, what=describe(state))
+        logger.info(f'Semantic encoder {name}: weights from {path}')
 
     def train(self, mode: bool = True) -> 'SemanticEncoder':
         return self  # frozen: dropout / drop-path stay off whatever the caller asks
@@ -109,7 +125,7 @@ _shared: 'weakref.WeakValueDictionary[tuple, SemanticEncoder]' = weakref.WeakVal
 _shared_lock = threading.Lock()
 
 
-def build_semantic_encoder(name: str, pretrained: str | None = None,
+def build_semantic_encoder(name: str, pretrained: str | bool | None = None,
                            option: str = 'network_g.semantic_pretrained') -> SemanticEncoder:
     """Build, or reuse while alive, the frozen encoder for (name, file).
 

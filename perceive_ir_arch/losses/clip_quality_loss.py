@@ -25,7 +25,7 @@ class CLIPQualityLoss(nn.Module):
     """
 
     def __init__(self, loss_weight: float = 1.0, clip_model: str = 'ViT-B-32',
-                 clip_pretrained: str | None = None, prompt_file: str | None = None,
+                 clip_pretrained: str | bool | None = None, prompt_file: str | None = None,
                  n_ctx: int = 16, logit_scale: float = 1.0) -> None:
         super().__init__()
         try:

@@ -20,7 +20,7 @@ from torch import nn
 
 from .._registry import register_loss
 from ..archs._frozen import freeze, seeded_build
-from ..archs._pretrained import resolve_pretrained
+from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
 from ..data.layouts import TASKS
 
 __all__ = ['DifficultyAdaptivePerceptualLoss', 'VGG16Features', 'batch_psnr']
@@ -46,19 +46,22 @@ class VGG16Features(nn.Module):
     that follows it (relu1_2, relu2_2, relu3_1, relu3_3), with no in-place operations.
     """
 
-    def __init__(self, taps: Sequence[int] = (3, 7, 11, 15), pretrained: str | None = None,
+    def __init__(self, taps: Sequence[int] = (3, 7, 11, 15), pretrained: str | bool | None = None,
                  option: str = 'train.dpl_opt.vgg_pretrained') -> None:
         super().__init__()
         import torchvision
 
-        file = resolve_pretrained(pretrained, option=option, name='vgg16')
+        found = pretrained_state('vgg16', pretrained, option)
         vgg = seeded_build(lambda: torchvision.models.vgg16(weights=None))
-        if file is None:
+        if found is None:
             logger.warning(f'VGG16 for the perceptual loss: RANDOM weights ({option}: ~). '
                            'Tests and demos only.')
         else:
-            state = torch.load(file, map_location='cpu', weights_only=True)
-            vgg.load_state_dict(state)
+            path, state = found
+            needs = f'the perceptual loss needs {pretrained_part("vgg16").title}'
+            if not any(k.startswith('features.') for k in state):
+                raise PretrainedFileError(f'{option}: {path} is {describe(state)}; {needs}')
+            load_strict(vgg, state, option=option, path=path, needs=needs)
         layers = list(vgg.features.children())
         # a tap on a conv output reads the ReLU after it (see the class docstring)
         self.taps = [i + 1 if isinstance(layers[i], nn.Conv2d) else i for i in taps]
@@ -133,12 +136,12 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
     rho=...)``; ``rho`` is the per-sample probe PSNR (B,), or None before the first probe
     (lambda is then 1 for every proxy).
 
-    Options: ``loss_weight``, ``vgg_pretrained`` (local ``vgg16-397923af.pth``; ~ = random,
-    tests only), ``layers`` (feature indices), ``layer_weights``, ``proxies``: a list of
+    Options: ``loss_weight``, ``vgg_pretrained`` (``vgg16-397923af.pth``; true = found by the
+    lookup rule; ~ = random, tests only), ``layers`` (feature indices), ``layer_weights``, ``proxies``: a list of
     ``{network: {type: ..., ...}, checkpoint: path, param_key: params, tasks: [...]}``.
     """
 
-    def __init__(self, loss_weight: float = 1.0, vgg_pretrained: str | None = None,
+    def __init__(self, loss_weight: float = 1.0, vgg_pretrained: str | bool | None = None,
                  layers: Sequence[int] = (3, 7, 11, 15),
                  layer_weights: Sequence[float] = (1 / 12, 1 / 6, 1 / 3, 1.0),
                  proxies: Sequence[dict] | None = None, easy_weight: float = 2.0,

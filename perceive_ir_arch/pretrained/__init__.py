@@ -1,0 +1,17 @@
+"""Pretrained parts: where they are published, where a local copy is found, how a file is read.
+
+``PRETRAINED_PARTS`` lists each part with its published addresses and file names;
+``locate`` applies the one lookup rule (option or flag, ``$PERCEIVE_IR_WEIGHTS``, the
+Hugging Face hub cache, torch hub's checkpoints, ``~/.cache/clip``); ``read_state_dict``
+reads every published container without running code; ``load_strict`` loads with one
+message that says what a wrong file is.  Nothing here downloads.
+"""
+from .identify import describe
+from .loading import load_strict, mismatch, pretrained_state
+from .locate import WEIGHTS_ENV, find_published, locate, search_places, weights_dir
+from .parts import PRETRAINED_PARTS, PretrainedPart, pretrained_part
+from .reading import PretrainedFileError, read_checkpoint, read_state_dict
+
+__all__ = ['PRETRAINED_PARTS', 'PretrainedPart', 'PretrainedFileError', 'WEIGHTS_ENV', 'describe',
+           'find_published', 'load_strict', 'locate', 'mismatch', 'pretrained_part', 'pretrained_state',
+           'read_checkpoint', 'read_state_dict', 'search_places', 'weights_dir']

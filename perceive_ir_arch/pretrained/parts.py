@@ -1,0 +1,65 @@
+"""The pretrained parts the method uses, where each is published and under which names.
+
+One entry per part: what it is, the addresses its publishers serve it from, and the file
+names those downloads have, so that a copy is recognised wherever timm, open_clip,
+torchvision or OpenAI's ``clip`` already put it (see ``locate``).  Nothing here downloads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ['PretrainedPart', 'PRETRAINED_PARTS', 'file_names', 'pretrained_part']
+
+
+@dataclass(frozen=True)
+class PretrainedPart:
+    name: str                          # the key in options and in the weights folder
+    title: str                         # what the user is told the file should be
+    urls: tuple[str, ...]              # published downloads (first = preferred)
+    names: tuple[str, ...]             # file names looked for in $PERCEIVE_IR_WEIGHTS
+    hf_hub: tuple[str, tuple[str, ...]] | None = None  # (repo id, files) in the HF hub cache
+    torch_hub: tuple[str, ...] = ()    # files in torch hub's checkpoints folder
+    clip_cache: tuple[str, ...] = ()   # files in ~/.cache/clip (OpenAI's clip, open_clip)
+    quick_gelu: bool = False           # built with QuickGELU, as its weights were trained
+
+
+def file_names(name: str, *published: str) -> tuple[str, ...]:
+    """``<name>.safetensors|.pth|.pt|.bin`` and the published file names."""
+    return tuple(f'{name}{ext}' for ext in ('.safetensors', '.pth', '.pt', '.bin')) + published
+
+
+PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
+    PretrainedPart(
+        'dinov2_vitb14', 'DINOv2 ViT-B/14 (embed 768, 12 blocks)',
+        ('https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m',
+         'https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_pretrain.pth'),
+        file_names('dinov2_vitb14', 'vit_base_patch14_dinov2.lvd142m.safetensors', 'dinov2_vitb14_pretrain.pth'),
+        hf_hub=('timm/vit_base_patch14_dinov2.lvd142m', ('model.safetensors', 'pytorch_model.bin')),
+        torch_hub=('dinov2_vitb14_pretrain.pth',)),
+    PretrainedPart(
+        'dinov2_vits14', 'DINOv2 ViT-S/14 (embed 384, 12 blocks)',
+        ('https://huggingface.co/timm/vit_small_patch14_dinov2.lvd142m',
+         'https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/dinov2_vits14_pretrain.pth'),
+        file_names('dinov2_vits14', 'vit_small_patch14_dinov2.lvd142m.safetensors', 'dinov2_vits14_pretrain.pth'),
+        hf_hub=('timm/vit_small_patch14_dinov2.lvd142m', ('model.safetensors', 'pytorch_model.bin')),
+        torch_hub=('dinov2_vits14_pretrain.pth',)),
+    PretrainedPart(
+        'clip_ViT-B-32', "OpenAI's CLIP ViT-B/32 (vision width 768, patch 32, image 224)",
+        ('https://openaipublic.azureedge.net/clip/models/'
+         '40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt',
+         'https://huggingface.co/timm/vit_base_patch32_clip_224.openai'),
+        file_names('clip_ViT-B-32', 'ViT-B-32.pt'),
+        hf_hub=('timm/vit_base_patch32_clip_224.openai',
+                ('open_clip_model.safetensors', 'open_clip_pytorch_model.bin')),
+        clip_cache=('ViT-B-32.pt',), quick_gelu=True),
+    PretrainedPart(
+        'vgg16', "torchvision's VGG16 (ImageNet, IMAGENET1K_V1)",
+        ('https://download.pytorch.org/models/vgg16-397923af.pth',),
+        file_names('vgg16', 'vgg16-397923af.pth'),
+        torch_hub=('vgg16-397923af.pth',)),
+)}
+
+
+def pretrained_part(name: str) -> PretrainedPart | None:
+    """The table entry for a part, None for architectures without published weights."""
+    return PRETRAINED_PARTS.get(name)
