@@ -195,10 +195,41 @@ def test_bad_source_options_are_named(source, match):
         make([source])
 
 
-def test_crop_larger_than_image_names_the_file(clean_dir):
-    ds = make([{'task': 'denoise', 'dataroot': clean_dir}], gt_size=100, bad_samples='raise')
-    with pytest.raises(ValueError, match='img0.*smaller than gt_size 100'):
-        ds[0]
+def test_images_under_the_crop_are_upscaled_as_the_release_does(tmp_path):
+    import cv2
+
+    img = random_image(40, 40, 3)
+    write_image(str(tmp_path / 'c' / 'small.png'), img)
+    ds = make([{'task': 'derain', 'layout': 'synthetic', 'dataroot': str(tmp_path / 'c')}], gt_size=100, bad_samples='raise',
+              use_hflip=False)
+    sample = ds[0]
+    assert sample['lq'].shape == sample['gt'].shape == (3, 100, 100)
+    expected = np.clip(cv2.resize(img.astype(np.float32) / 255, (100, 100), interpolation=cv2.INTER_CUBIC), 0, 1)
+    np.testing.assert_allclose(sample['gt'].numpy().transpose(1, 2, 0), expected, atol=1e-6)
+
+
+def test_an_unreadable_sample_is_replaced_within_its_task_uniformly(tmp_path, caplog):
+    folder = tmp_path / 'd'
+    (folder).mkdir()
+    (folder / 'a_zero.png').write_bytes(b'')
+    (folder / 'b_text.png').write_text('no')
+    write_image(str(folder / 'c_good.png'), random_image(40, 40, 1))
+    write_image(str(folder / 'd_good.png'), random_image(40, 40, 2))
+    write_image(str(tmp_path / 'r' / 'rain.png'), random_image(40, 40, 3))
+    with caplog.at_level('INFO', logger='basicsr.perceive_ir'):
+        ds = make([{'task': 'denoise', 'dataroot': str(folder)}, {'task': 'derain', 'layout': 'synthetic', 'dataroot': str(tmp_path / 'r')}],
+                  gt_size=32)
+    assert any('5 samples per pass; per task: denoise 4, derain 1; per source: [0] denoise 4 x 1, '
+               '[1] derain 1 x 1' in r.getMessage() for r in caplog.records)
+    np.random.seed(0)
+    served = {'c_good.png': 0, 'd_good.png': 0}
+    for _ in range(100):
+        for i in range(4):
+            sample = ds[i]
+            assert sample['task'] == 'denoise'  # never the next source's image
+            served[os.path.basename(sample['gt_path'])] += 1
+    # the next index would serve c_good three times in four; a redraw, half and half
+    assert 0.4 < served['c_good.png'] / 400 < 0.6, served
 
 
 def _bad_training_folder(folder) -> None:
@@ -215,10 +246,10 @@ def _bad_training_folder(folder) -> None:
     (folder / 'text.png').write_text('not an image')
     good = (folder / 'good0.png').read_bytes()
     (folder / 'truncated.png').write_bytes(good[:len(good) // 2])
-    write_image(str(folder / 'tiny.png'), random_image(1, 1, 8))
+    write_image(str(folder / 'tiny.png'), random_image(1, 1, 8))  # upscaled to the crop
 
 
-BAD = ('zero.png', 'text.png', 'truncated.png', 'tiny.png')
+BAD = ('zero.png', 'text.png', 'truncated.png')
 
 
 def test_bad_training_files_are_reported_once_and_the_epoch_goes_on(tmp_path, caplog):
@@ -230,7 +261,7 @@ def test_bad_training_files_are_reported_once_and_the_epoch_goes_on(tmp_path, ca
             samples = [ds[i] for i in range(len(ds))]
     assert all(s['lq'].shape == (3, 32, 32) and torch.isfinite(s['gt']).all() for s in samples)
     served = {os.path.basename(s['gt_path']) for s in samples}
-    assert {'grey.png', 'rgba.png', 'deep.tif', 'cmyk.jpg', 'png_named.jpg'} <= served  # converted
+    assert {'grey.png', 'rgba.png', 'deep.tif', 'cmyk.jpg', 'png_named.jpg', 'tiny.png'} <= served  # converted
     assert not served & set(BAD)
     warnings = [r.getMessage() for r in caplog.records if 'skipped a sample' in r.getMessage()]
     for name in BAD:

@@ -42,6 +42,20 @@ def test_triplets_share_the_crop_and_tasks_are_balanced(tmp_path):
         assert s['medium_path'].endswith('.png') and s['task'] in ('denoise', 'dehaze', 'lowlight', 'derain')
 
 
+def test_triplets_under_the_crop_are_upscaled_not_refused(tmp_path):
+    from tests.conftest import random_image, write_image
+
+    write_image(str(tmp_path / 'small' / 'a.png'), random_image(40, 48, 0))  # under 64
+    sources = [{'task': 'dehaze', 'layout': 'synthetic', 'dataroot': str(tmp_path / 'small')}]
+    fake_medium(str(tmp_path / 'medium'), sources)
+    ds = QualityTierDataset(dict(phase='train', sources=sources, medium_root=str(tmp_path / 'medium'),
+                                 gt_size=64))
+    np.random.seed(0)
+    s = ds[0]
+    assert s['lq'].shape == s['medium'].shape == s['gt'].shape == (3, 64, 64)
+    assert torch.allclose(s['medium'], s['lq'], atol=1 / 255)  # the same window of each
+
+
 def test_a_missing_medium_image_names_the_triplet(tmp_path):
     pairs = fake_medium(str(tmp_path))
     gone = os.path.join(str(tmp_path), pairs.sample_key(0) + '.png')

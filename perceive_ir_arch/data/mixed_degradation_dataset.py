@@ -15,7 +15,7 @@ import torch
 from torch.utils import data
 
 from .._registry import register_dataset
-from ._crop import random_window
+from ._crop import fit_to_crop, random_window
 from ._files import decode_image, index_folder, lmdb_path_of
 from .degradations import SYNTHESIZERS
 from .folds import fold_of
@@ -24,6 +24,7 @@ from .layouts import LAYOUTS, TASKS
 __all__ = ['MixedDegradationDataset']
 
 logger = logging.getLogger('basicsr.perceive_ir')
+_REDRAWS = 100  # unreadable samples in a row before a task is given up
 
 _SOURCE_KEYS = {'task', 'layout', 'dataroot', 'dataroot_lq', 'dataroot_gt', 'lq_dir', 'gt_dir',
                 'lq_pattern', 'gt_name', 'sigmas', 'repeat'}
@@ -158,10 +159,13 @@ class MixedDegradationDataset(data.Dataset):
                                        # see data/folds.py); num_folds: 2
         io_backend: {type: disk}       # or lmdb: folder X is read from X.lmdb
         bad_samples: skip              # training default: a sample that cannot be read
-                                       # (truncated, not an image, smaller than gt_size,
-                                       # pair of different sizes) is logged once with its
-                                       # path and the next sample is used; raise: stop.
+                                       # (truncated, not an image, a pair of different
+                                       # sizes) is logged once with its path and replaced
+                                       # by a random sample of the same task; raise: stop.
                                        # Evaluation default: raise
+
+    Training images under ``gt_size`` are upscaled (bicubic, shorter side to the crop,
+    before any noise is added) as the authors' release does, not dropped.
 
     Grey, RGBA, 16-bit and CMYK files are converted to RGB floats.  Training samples: random crop and flips, random noise level and synthetic
     degradation, drawn from a generator seeded by numpy's global state (BasicSR seeds it
@@ -215,6 +219,10 @@ class MixedDegradationDataset(data.Dataset):
         self._reported: set[str] = set()
         if self.train:
             self._check_usable()
+            logger.info(f'{name}: {len(self)} samples per pass; per task: '
+                        + ', '.join(f'{t} {n}' for t, n in self.task_counts().items()) + '; per source: '
+                        + ', '.join(f'[{i}] {s.task} {len(s.items)} x {s.repeat}'
+                                    for i, s in enumerate(self.sources)))
 
     def _check_usable(self) -> None:
         """Fail at start when no clean image of the dataset can be read."""
@@ -290,22 +298,40 @@ class MixedDegradationDataset(data.Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         if self.bad_samples == 'raise':
             return self._sample(index)
-        for attempt in range(len(self)):
+        task = self._locate(index)[0].task
+        for _ in range(_REDRAWS):
             try:
-                return self._sample((index + attempt) % len(self))
+                return self._sample(index)
             except (OSError, ValueError) as exc:
                 message = str(exc)
                 if message not in self._reported:  # once per file (per worker process)
                     self._reported.add(message)
                     logger.warning(f'{self.name}: skipped a sample: {message} '
                                    '(bad_samples: raise makes this an error)')
-        raise RuntimeError(f'{self.name}: no sample can be read (see the warnings above)')
+            # a random sample of the same task: the next index would serve one neighbour
+            # for every unreadable file, and the task mix would shift
+            index = self._draw(task)
+        raise RuntimeError(f'{self.name}: {_REDRAWS} {task} samples in a row could not be read '
+                           '(see the warnings above)')
+
+    def _draw(self, task: str) -> int:
+        """A uniformly drawn sample index of ``task`` (the global RNG: seeded per sample
+        by the plugin's runner, per worker by BasicSR's)."""
+        ranges = [(self._starts[k], self._starts[k + 1]) for k, s in enumerate(self.sources) if s.task == task]
+        pick = np.random.randint(0, sum(b - a for a, b in ranges))
+        for a, b in ranges:
+            if pick < b - a:
+                return a + pick
+            pick -= b - a
+        raise AssertionError('unreachable')
 
     def _sample(self, index: int) -> dict[str, Any]:
         src, item = self._locate(index)
         rng = self._rng(src, item)
         gt = self._read(item.gt, src.gt_db)
         gt_path = f'{src.gt_db}/{item.gt}' if src.gt_db else item.gt
+        if self.train:  # an image under the crop is upscaled, before any noise is added
+            gt = fit_to_crop(gt, int(self.gt_size))
         if item.lq is None:
             sigma = None
             if src.task == 'denoise':
@@ -318,6 +344,8 @@ class MixedDegradationDataset(data.Dataset):
         else:
             lq = self._read(item.lq, src.lq_db)
             lq_path = f'{src.lq_db}/{item.lq}' if src.lq_db else item.lq
+            if self.train:
+                lq = fit_to_crop(lq, int(self.gt_size))
             if lq.shape != gt.shape:
                 raise ValueError(f'degraded {lq_path!r} is {lq.shape[1]}x{lq.shape[0]} but clean '
                                  f'{gt_path!r} is {gt.shape[1]}x{gt.shape[0]}; pairs must match')

@@ -10,7 +10,7 @@ import torch
 from torch.utils import data
 
 from .._registry import register_dataset
-from ._crop import random_window
+from ._crop import fit_to_crop, random_window
 from ._files import decode_image
 from .layouts import TASKS
 from .mixed_degradation_dataset import MixedDegradationDataset
@@ -82,7 +82,11 @@ class QualityTierDataset(data.Dataset):
         if self.train:
             rng = np.random.default_rng(np.random.randint(0, 2 ** 31 - 1))
             size = int(self.gt_size)
-            top, left = random_window(rng, medium.shape[1], medium.shape[2], size, sample['lq_path'])
+            if min(medium.shape[1:]) < size:  # as the release: upscaled, not dropped
+                images = {k: torch.from_numpy(fit_to_crop(v.permute(1, 2, 0).numpy(), size)).permute(2, 0, 1)
+                          for k, v in images.items()}
+            h, w = images['gt'].shape[1:]
+            top, left = random_window(rng, h, w, size, sample['lq_path'])
             images = {k: v[:, top:top + size, left:left + size].contiguous() for k, v in images.items()}
         return dict(images, lq_path=sample['lq_path'], gt_path=sample['gt_path'], medium_path=path,
                     task=sample['task'], task_id=TASKS.index(sample['task']))
