@@ -171,3 +171,16 @@ def test_stage1_through_the_runner_with_the_real_option_files(tmp_path):
     prompts = tmp_path / 'experiments' / 'QualityPerceiver' / 'models' / 'net_g_latest.pth'
     assert prompts.stat().st_size < 100_000
     CLIPQualityLoss(clip_model='clip_tiny', prompt_file=str(prompts))
+
+
+def test_render_takes_the_same_force_yml_overrides_as_the_runner():
+    from perceive_ir_arch.render_medium import force_option
+
+    opt = {'network_g': {'type': 'PerceiveIR', 'dim': 48}, 'restorers': {'fold0': 'a.pth'}}
+    for entry in ('network_g:dim=8', 'network_g:num_blocks=[1, 1, 1, 1]', 'restorers:fold0=b.pth',
+                  'network_g:semantic_pretrained=~'):
+        force_option(opt, entry)
+    assert opt == {'network_g': {'type': 'PerceiveIR', 'dim': 8, 'num_blocks': [1, 1, 1, 1],
+                                 'semantic_pretrained': None}, 'restorers': {'fold0': 'b.pth'}}
+    with pytest.raises(SystemExit, match="'netwrk_g' is not a block of the option file"):
+        force_option(opt, 'netwrk_g:dim=8')
