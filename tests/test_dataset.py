@@ -334,3 +334,26 @@ def test_folds_are_stable_complementary_and_balanced(tmp_path):
     assert halves[0].isdisjoint(halves[1]) and len(halves[0] | halves[1]) == 12
     with pytest.raises(ValueError, match='fold must be in 0..1'):
         make(src, phase='val', fold=2)
+
+
+def test_folds_keep_each_scene_on_one_side(tmp_path):
+    """RESIDE OTS: several hazy images per clean one; GoPro: frames of one sequence."""
+    root = tmp_path / 'Dehaze'
+    for i in range(8):
+        write_image(str(root / 'original' / f'{i:04d}.jpg'), random_image(20, 20, i))
+        for part, (a, beta) in enumerate(((0.8, 0.04), (0.9, 0.12), (1.0, 0.2))):
+            write_image(str(root / 'synthetic' / f'part{part + 1}' / f'{i:04d}_{a}_{beta}.jpg'),
+                        random_image(20, 20, 100 + i))
+    gopro = tmp_path / 'GoPro'
+    for seq in ('GOPR0372_07_00', 'GOPR0374_11_00', 'GOPR0378_13_00', 'GOPR0384_11_01'):
+        for f in range(3):
+            for kind in ('blur', 'sharp'):
+                write_image(str(gopro / seq / kind / f'{f:06d}.png'), random_image(20, 20, f))
+    for src, key in (({'task': 'dehaze', 'layout': 'reside_ots', 'dataroot': str(root)},
+                      lambda item: os.path.basename(item.gt)),
+                     ({'task': 'deblur', 'layout': 'gopro', 'dataroot': str(gopro)},
+                      lambda item: item.name.split('/')[0])):
+        halves = [{key(it) for it in make([src], gt_size=16, fold=f).sources[0].items} for f in (0, 1)]
+        assert halves[0] and halves[1] and not halves[0] & halves[1], halves
+        n = [len(make([src], gt_size=16, fold=f).sources[0].items) for f in (0, 1)]
+        assert sum(n) == len(make([src], gt_size=16).sources[0].items)

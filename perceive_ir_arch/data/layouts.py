@@ -27,6 +27,9 @@ class Layout:
     lq_pattern: str
     gt_name: str
     example: str
+    # what makes two pairs the same scene, for the stage-1 folds: formatted like gt_name;
+    # '' = the clean image (RESIDE's hazy versions of one clean image share it)
+    scene: str = ''
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -43,7 +46,8 @@ LAYOUTS: dict[str, Layout] = {
     'reside_sots': Layout('input', 'target', r'(?P<id>[^/_]+)_[^/]+', '{id}',
                           'input/<id>_<A>_<beta>.jpg <-> target/<id>.png'),
     'gopro': Layout('', '', r'(?P<seq>.+)/blur/(?P<name>[^/]+)', '{seq}/sharp/{name}',
-                    '<sequence>/blur/<name>.png <-> <sequence>/sharp/<name>.png'),
+                    '<sequence>/blur/<name>.png <-> <sequence>/sharp/<name>.png',
+                    scene='{seq}'),  # neighbouring frames of a sequence show one scene
     'lol': Layout('low', 'high', r'(?P<name>.+)', '{name}',
                   'low/<name>.png <-> high/<name>.png'),
 }

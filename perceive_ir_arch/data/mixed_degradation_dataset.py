@@ -36,6 +36,7 @@ class _Item:
     gt: str
     name: str  # relative name without extension, unique within the source
     sigma: float | None  # fixed noise level (evaluation) or None
+    scene: str = ''  # what the pair shows (its clean image, or sequence): the fold key
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
 
     if layout.lq_dir is None:  # synthetic: clean images only
         levels = sigmas if task == 'denoise' and not train else (None,)
-        items = [_Item(None, gt, name, s) for name, gt in gt_index.items() for s in levels]
+        items = [_Item(None, gt, name, s, name) for name, gt in gt_index.items() for s in levels]
         return _Source(task, layout_name, items, repeat, sigmas, None, gt_db)
 
     lq_root = root('lq')
@@ -111,14 +112,16 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     lq_db = lmdb_path_of(lq_root) if backend == 'lmdb' else None
     pattern = re.compile(src.get('lq_pattern', layout.lq_pattern))
     template = src.get('gt_name', layout.gt_name)
+    scene = layout.scene if template == layout.gt_name and pattern.pattern == layout.lq_pattern else ''
     items, missing = [], []
     for name, lq in lq_index.items():
         m = pattern.fullmatch(name)
         if m is None:
             continue  # e.g. the sharp/ images beside blur/ in the GoPro layout
-        gt_name = template.format(**{k: v or '' for k, v in m.groupdict().items()})
+        groups = {k: v or '' for k, v in m.groupdict().items()}
+        gt_name = template.format(**groups)
         if gt_name in gt_index:
-            items.append(_Item(lq, gt_index[gt_name], name, None))
+            items.append(_Item(lq, gt_index[gt_name], name, None, scene.format(**groups) if scene else gt_name))
         else:
             missing.append(f'{name} -> {gt_name}')
     if missing:
@@ -206,7 +209,7 @@ class MixedDegradationDataset(data.Dataset):
             if not 0 <= int(fold) < folds:
                 raise ValueError(f'{name}.fold must be in 0..{folds - 1}, got {fold!r}')
             for i, src in enumerate(self.sources):
-                src.items = [it for it in src.items if fold_of(src.task, it.name, folds) == int(fold)]
+                src.items = [it for it in src.items if fold_of(src.task, it.scene, folds) == int(fold)]
                 if not src.items:
                     raise ValueError(f'{name}.sources[{i}]: no pair falls in fold {fold}')
         sizes = [len(s.items) * s.repeat for s in self.sources]
