@@ -14,7 +14,6 @@ import math
 from typing import Callable, Iterator
 
 import torch
-import torch.nn.functional as F
 
 __all__ = ['tile_starts', 'blend_window', 'tiles', 'whole_image_guidance', 'restore_tiled',
            'estimate_bytes', 'tile_for_budget']
@@ -69,16 +68,7 @@ def whole_image_guidance(net: torch.nn.Module, x: torch.Tensor, tile: int,
     guidance: dict[str, torch.Tensor] = {}
     encoder = getattr(net, 'semantic_encoder', None)
     if encoder is not None:
-        # the encoder resizes to its input size with antialiasing; a first antialiased
-        # step to 4x that size gives the same tokens without the full image on the device
-        side = 4 * encoder.img_size
-        small = x
-        if max(x.shape[-2:]) > side:
-            scale = side / max(x.shape[-2:])
-            size = (max(round(x.shape[-2] * scale), 1), max(round(x.shape[-1] * scale), 1))
-            small = F.interpolate(x.float(), size=size, mode='bicubic', align_corners=False,
-                                  antialias=True)
-        guidance['semantic'] = net.semantic_features(small.to(device))
+        guidance['semantic'] = net.semantic_features(encoder.shrink(x).to(device))
     cfe = getattr(net, 'cfe', None)
     if cfe is not None:
         step = max(16, tile // 16 * 16)  # the CFE strides by 16: aligned tiles pool exactly

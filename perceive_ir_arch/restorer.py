@@ -39,7 +39,7 @@ __all__ = ['FORMAT', 'Restorer', 'create_restorer', 'save_restorer', 'load_netwo
            'read_options', 'parse_memory', 'select_device']
 
 FORMAT = 'perceive-ir-restorer'
-_VERSION = 1
+_VERSION = 2  # 2: semantic_antialias recorded (version 1 files resized with antialiasing)
 _HALF = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 Image = TypeVar('Image')
 
@@ -132,6 +132,8 @@ def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
         raise PretrainedFileError(f'{name["weights"]}: {weights} holds {describe(data)}, not a checkpoint')
     if data.get('format') == FORMAT:
         network_opt, params = dict(data['network']), data['params']
+        if data.get('version', 1) < 2 and network_opt.get('type') == 'PerceiveIR':
+            network_opt.setdefault('semantic_antialias', True)  # what version 1 networks ran
         semantic = data.get('semantic')
         encoder = None
         if semantic and not semantic.get('random'):
@@ -173,7 +175,8 @@ def _semantic_encoder(network_opt: dict, value: str | bool, label: str):
     encoder_name = network_opt.get('semantic_encoder', 'dinov2_vitb14')
     path = locate(encoder_name, value, label)
     network_opt['semantic_pretrained'] = path
-    return build_semantic_encoder(encoder_name, path, option=label)
+    return build_semantic_encoder(encoder_name, path, option=label,
+                                  antialias=bool(network_opt.get('semantic_antialias', False)))
 
 
 # -- restoring -------------------------------------------------------------------------

@@ -85,14 +85,15 @@ def test_degradation_vector_is_unit_length():
         PerceiveIR(**TINY, degradation_guidance=False).degradation_vector(torch.rand(1, 3, 8, 8))
 
 
-def test_semantic_tokens_come_from_the_listed_blocks_before_the_final_norm():
-    net = PerceiveIR(**TINY)
+@pytest.mark.parametrize('antialias', [False, True])  # the release: plain bicubic
+def test_semantic_tokens_come_from_the_listed_blocks_before_the_final_norm(antialias):
+    net = PerceiveIR(**dict(TINY, semantic_antialias=antialias))
     enc = net.semantic_encoder
     x = torch.rand(2, 3, 40, 30)
     vit = enc.vit
     # independent path: resize, normalise, run the blocks by hand, read the class token
     y = torch.nn.functional.interpolate(x, size=(enc.img_size,) * 2, mode='bicubic',
-                                        align_corners=False, antialias=True)
+                                        align_corners=False, antialias=antialias)
     y = (y - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor(
         [0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     with torch.no_grad():
@@ -237,3 +238,12 @@ def test_basicsr_srmodel_optimises_saves_and_averages_only_the_restorer(tmp_path
     saved = torch.load(tmp_path / 'net_g_1.pth', weights_only=True)
     assert set(saved) == {'params', 'params_ema'}
     assert set(saved['params']) == set(net.state_dict())
+
+
+@pytest.mark.parametrize('antialias', [False, True])
+def test_a_shrunk_copy_gives_the_whole_images_tokens(antialias):
+    enc = PerceiveIR(**dict(TINY, semantic_antialias=antialias)).semantic_encoder
+    x = torch.rand(1, 3, 301, 517, generator=torch.Generator().manual_seed(0))
+    small = enc.shrink(x)
+    assert max(small.shape[-2:]) <= 4 * enc.img_size
+    torch.testing.assert_close(enc(small), enc(x), atol=1e-3 if antialias else 1e-6, rtol=0)

@@ -15,7 +15,7 @@ def perceiver():
 
 def test_only_the_prompt_context_is_trainable_and_saved(perceiver):
     assert [n for n, _ in perceiver.named_parameters()] == ['ctx']
-    assert list(perceiver.state_dict()) == ['ctx']
+    assert sorted(perceiver.state_dict()) == ['ctx', 'tokens']  # the context and its text
     assert perceiver.ctx.shape == (3, 16, 32)
     assert not any(p.requires_grad for p in perceiver.clip.parameters())
 
@@ -76,11 +76,29 @@ def test_prompt_file_round_trip_and_errors(tmp_path, perceiver):
     with pytest.raises(FileNotFoundError, match='train.clip_quality_opt: .*missing.pth'):
         CLIPQualityLoss(clip_model='clip_tiny', prompt_file=str(tmp_path / 'missing.pth'))
     torch.save({'params': {'weight': torch.zeros(3)}}, tmp_path / 'other.pth')
-    with pytest.raises(KeyError, match="expected the single key 'ctx'"):
+    with pytest.raises(KeyError, match="expected the keys 'ctx' and 'tokens'"):
         CLIPQualityPerceiver('clip_tiny', prompt_file=str(tmp_path / 'other.pth'))
     torch.save({'params': {'ctx': torch.zeros(3, 8, 32)}}, tmp_path / 'short.pth')
     with pytest.raises(ValueError, match='needs'):
         CLIPQualityPerceiver('clip_tiny', prompt_file=str(tmp_path / 'short.pth'))
+
+
+def test_the_prompt_text_is_the_releases_and_travels_with_the_prompts(tmp_path):
+    import open_clip
+
+    tok = open_clip.get_tokenizer('ViT-B-32')
+    release = CLIPQualityPerceiver('clip_tiny')
+    placeholders = tok([' '.join(['X'] * 16)])[0]
+    assert all(torch.equal(t, placeholders) for t in release.tokens)  # the tier word: ctx only
+    coop = CLIPQualityPerceiver('clip_tiny', class_word_in_text=True)
+    assert torch.equal(coop.tokens, tok([' '.join(['X'] * 16) + f' {w}.' for w in QUALITY_TIERS]))
+    path = tmp_path / 'coop.pth'
+    torch.save({'params': coop.state_dict()}, path)
+    assert torch.equal(CLIPQualityPerceiver('clip_tiny', prompt_file=str(path)).tokens, coop.tokens)
+    torch.save({'params': {'ctx': coop.ctx.detach()}}, path)  # a file of before the choice
+    assert torch.equal(CLIPQualityPerceiver('clip_tiny', prompt_file=str(path)).tokens, coop.tokens)
+    loss = CLIPQualityLoss(clip_model='clip_tiny', prompt_file=str(path))
+    assert torch.allclose(loss.text, coop.text_features())
 
 
 def test_missing_clip_weights_name_where_to_get_them(tmp_path):

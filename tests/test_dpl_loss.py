@@ -80,6 +80,16 @@ def test_ratio_with_masked_difficulty_weighted_proxies(proxy_file):
     assert float(got) == pytest.approx(0.1 * sum(per_sample) / 3, rel=1e-4)
 
 
+def test_the_restored_image_is_clamped_before_vgg16_unless_asked_not_to():
+    g = torch.Generator().manual_seed(1)
+    gt, lq = torch.rand(2, 3, 16, 16, generator=g), torch.rand(2, 3, 16, 16, generator=g)
+    r = torch.rand(2, 3, 16, 16, generator=g) * 1.6 - 0.3  # outside [0, 1] in places
+    clamped = DifficultyAdaptivePerceptualLoss()
+    assert float(clamped(r, gt, lq=lq)) == pytest.approx(float(clamped(r.clamp(0, 1), gt, lq=lq)), rel=1e-6)
+    free = DifficultyAdaptivePerceptualLoss(clamp_restored=False)
+    assert abs(float(free(r, gt, lq=lq)) - float(clamped(r, gt, lq=lq))) > 1e-4
+
+
 def test_gradient_reaches_only_the_restored_image(proxy_file):
     path, _ = proxy_file
     loss_fn = DifficultyAdaptivePerceptualLoss(proxies=[{'network': dict(TINY, type='PerceiveIR'),

@@ -127,6 +127,13 @@ def test_dpl_term_probe_and_its_resume_state(tmp_path):
     fresh.resume_training(state)
     assert fresh.probe.rho == rho and fresh.next_probe == 5
     assert not [p for p in os.listdir(tmp_path) if p.endswith('.tmp')]
+    # rho: one mean over all probe crops (the release), or each task's own
+    task_id = torch.tensor([0, 4, 4])
+    mean = (rho['denoise'] + rho['lowlight']) / 2
+    assert torch.allclose(fresh.probe.rho_for(task_id, 3, torch.device('cpu')), torch.full((3,), mean))
+    fresh.probe.mode = 'per_task'
+    assert torch.allclose(fresh.probe.rho_for(task_id, 3, torch.device('cpu')),
+                          torch.tensor([rho['denoise'], rho['lowlight'], rho['lowlight']]))
 
 
 def test_full_loss_goes_down_on_cpu(tmp_path):

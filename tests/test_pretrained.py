@@ -54,7 +54,7 @@ def test_dinov2_timm_and_meta_files_give_timms_own_tokens(files):
                             pretrained_cfg_overlay=dict(file=files['timm']), **pf.TINY_DINOV2).eval()
     enc = SemanticEncoder('dinov2_tiny', None)
     x = torch.rand(2, 3, 40, 52, generator=torch.Generator().manual_seed(0))
-    x = torch.nn.functional.interpolate(x, size=(28, 28), mode='bicubic', align_corners=False, antialias=True)
+    x = torch.nn.functional.interpolate(x, size=(28, 28), mode='bicubic', align_corners=False)
     x = (x - enc.mean) / enc.std
     expected = torch.stack([p[:, 0] for _, p in ref.forward_intermediates(
         x, indices=[0, 1, 2, 3], return_prefix_tokens=True, norm=False, output_fmt='NLC',

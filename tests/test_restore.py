@@ -267,3 +267,15 @@ def test_onnx_export_matches_pytorch(tmp_path, weights, capsys):
     print(out)
     assert code == 0 and len(diffs) == 3 and max(diffs) < 1e-4
     assert os.listdir(tmp_path) == ['tiny.onnx']
+
+
+def test_a_version_1_restorer_file_keeps_its_antialiased_semantic_resize(tmp_path):
+    net = tiny_net()
+    path = str(tmp_path / 'v1.pth')
+    save_restorer(path, net)
+    data = torch.load(path, weights_only=True)
+    assert data['version'] == 2 and data['network']['semantic_antialias'] is False
+    data['version'] = 1
+    del data['network']['semantic_antialias']
+    torch.save(data, path)
+    assert create_restorer(path, device='cpu').net.semantic_encoder.antialias is True

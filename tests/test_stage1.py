@@ -88,7 +88,7 @@ def test_render_restores_each_fold_with_the_other_folds_restorer_and_resumes(tmp
     assert np.abs(written - expected).max() <= 0.5 / 255 + 1e-4  # fold 1 by fold 0's restorer
 
 
-def test_perceiver_learns_on_a_batch_and_saves_only_the_context(tmp_path):
+def test_perceiver_learns_on_a_batch_and_saves_only_the_context_and_its_text(tmp_path):
     from basicsr.models import build_model
 
     from perceive_ir_arch.losses import CLIPQualityLoss
@@ -113,7 +113,7 @@ def test_perceiver_learns_on_a_batch_and_saves_only_the_context(tmp_path):
     assert losses[-1] < 0.7 * losses[0]
     model.save(epoch=0, current_iter=30)
     saved = torch.load(tmp_path / 'net_g_30.pth', weights_only=True)
-    assert list(saved['params']) == ['ctx']
+    assert sorted(saved['params']) == ['ctx', 'tokens']  # the context and its text
     loss_fn = CLIPQualityLoss(clip_model='clip_tiny', prompt_file=str(tmp_path / 'net_g_30.pth'))
     assert torch.equal(loss_fn.perceiver.ctx, model.net_g.ctx.detach())
 

@@ -1,10 +1,12 @@
 """CLIPQualityPerceiver: frozen CLIP + three learned prompts -> p(terrible, mediocre, excellent).
 
 Stage 1 of Perceive-IR (method.md section 1): class-specific prompt learning (CoOp style)
-on a frozen CLIP.  Each quality tier has its own 16 context token embeddings placed before
-the class word ("X X ... X terrible."); the image is scored by softmax over
-``logit_scale * cosine(image feature, prompt feature)``.  Only the context is trained and
-saved: the checkpoint is a few hundred KB, CLIP stays a local file of its own.
+on a frozen CLIP.  Each quality tier has its own 16 context token embeddings, the last one
+initialised from the tier word; the text is the 16 placeholders alone, as the release
+tokenises it (``class_word_in_text``: "X X ... X terrible.").  The image is scored by
+softmax over ``logit_scale * cosine(image feature, prompt feature)``.  Only the context
+is trained; it is saved with the prompt tokens: the checkpoint is a few hundred KB, CLIP
+stays a local file of its own.
 """
 from __future__ import annotations
 
@@ -85,12 +87,15 @@ class CLIPQualityPerceiver(HoldsFrozen):
         logit_scale: multiplies the cosines before the softmax (100 in stage 1).
         prompt_file: a stage-1 checkpoint to load the context from (BasicSR format).
         pretrained_option: what messages call ``clip_pretrained`` (a command's flag).
+        class_word_in_text: tokenise "X X ... X <tier>." (CoOp / CLIP-IQA); the release
+            tokenises the placeholders alone, the tier word entering only through the
+            last context token's initialisation (false).
     """
 
     def __init__(self, clip_model: str = 'ViT-B-32', clip_pretrained: str | bool | None = None,
                  n_ctx: int = 16, class_names: Sequence[str] = QUALITY_TIERS,
                  logit_scale: float = 100.0, prompt_file: str | None = None,
-                 pretrained_option: str = 'clip_pretrained') -> None:
+                 pretrained_option: str = 'clip_pretrained', class_word_in_text: bool = False) -> None:
         super().__init__()
         import open_clip
 
@@ -102,8 +107,10 @@ class CLIPQualityPerceiver(HoldsFrozen):
             clip.visual.image_size, (tuple, list)) else (clip.visual.image_size,) * 2
         tokenizer = open_clip.get_tokenizer(CLIP_ARCHS.get(clip_model, (clip_model, {}))[0])
         template = ' '.join(['X'] * n_ctx)
-        tokens = tokenizer([f'{template} {name}.' for name in self.class_names])
-        self.register_buffer('tokens', tokens, persistent=False)
+        self._class_word_tokens = tokenizer([f'{template} {name}.' for name in self.class_names])
+        tokens = self._class_word_tokens if class_word_in_text else tokenizer([template] * len(self.class_names))
+        # saved with the context: prompts are scored with the text they were trained with
+        self.register_buffer('tokens', tokens)
         self.n_ctx = n_ctx
 
         embedding = clip.token_embedding.weight
@@ -131,15 +138,21 @@ class CLIPQualityPerceiver(HoldsFrozen):
             if isinstance(state, dict) and key in state:
                 state = state[key]
                 break
-        if not isinstance(state, dict) or set(state) != {'ctx'}:
+        if not isinstance(state, dict) or set(state) not in ({'ctx'}, {'ctx', 'tokens'}):
             found = sorted(state) if isinstance(state, dict) else type(state).__name__
             raise KeyError(f'{option}: {path!r} is not a quality-perceiver checkpoint; expected '
-                           f"the single key 'ctx', found {found}")
+                           f"the keys 'ctx' and 'tokens', found {found}")
         if state['ctx'].shape != self.ctx.shape:
             raise ValueError(f"{option}: {path!r} holds ctx of shape {tuple(state['ctx'].shape)}, "
                              f'this perceiver needs {tuple(self.ctx.shape)} (same CLIP, n_ctx, tiers)')
+        # files without tokens predate the choice: they were trained with the class word
+        tokens = state.get('tokens', self._class_word_tokens)
+        if tokens.shape != self.tokens.shape:
+            raise ValueError(f'{option}: {path!r} holds prompt tokens of shape {tuple(tokens.shape)}, '
+                             f'this perceiver needs {tuple(self.tokens.shape)}')
         with torch.no_grad():
             self.ctx.copy_(state['ctx'])
+            self.tokens.copy_(tokens)
 
     def text_features(self) -> torch.Tensor:
         """L2-normalised prompt features, one row per tier."""

@@ -103,6 +103,8 @@ class PerceiveIR(HoldsFrozen):
         cfe_variant: 'release' (strided convs) or 'airnet' (paper figure).
         etb_variant: 'release' (extra MDTA in the ETB) or 'figure'.
         pgm_variant: 'joint' (release: one MLP, split) or 'separate' (figure).
+        semantic_antialias: resize the image for DINOv2 with antialiasing (the release
+            resizes with plain bicubic: false).
 
     The semantic encoder is frozen and kept out of ``state_dict()``, ``parameters()`` and
     hence out of BasicSR's checkpoints, optimizer and EMA; ``.to()`` still moves it.
@@ -114,7 +116,8 @@ class PerceiveIR(HoldsFrozen):
                  semantic_guidance: bool = True, degradation_guidance: bool = True,
                  semantic_encoder: str = 'dinov2_vitb14', semantic_pretrained: str | bool | None = None,
                  degradation_dim: int = 128, cfe_variant: str = 'release',
-                 etb_variant: str = 'release', pgm_variant: str = 'joint') -> None:
+                 etb_variant: str = 'release', pgm_variant: str = 'joint',
+                 semantic_antialias: bool = False) -> None:
         super().__init__()
         if len(num_blocks) != 4 or len(heads) != 4:
             raise ValueError(f'num_blocks and heads need 4 entries (levels 1-4), got '
@@ -128,7 +131,8 @@ class PerceiveIR(HoldsFrozen):
             ffn_expansion_factor=ffn_expansion_factor, bias=bias,
             semantic_guidance=semantic_guidance, degradation_guidance=degradation_guidance,
             semantic_encoder=semantic_encoder, degradation_dim=degradation_dim,
-            cfe_variant=cfe_variant, etb_variant=etb_variant, pgm_variant=pgm_variant)
+            cfe_variant=cfe_variant, etb_variant=etb_variant, pgm_variant=pgm_variant,
+            semantic_antialias=semantic_antialias)
         self.semantic_random = semantic_pretrained is None or semantic_pretrained is False
         dims = [dim * 2 ** i for i in range(4)]
         exp = ffn_expansion_factor
@@ -137,7 +141,8 @@ class PerceiveIR(HoldsFrozen):
         sem_dim = 0
         encoder = None
         if semantic_guidance:
-            encoder = build_semantic_encoder(semantic_encoder, semantic_pretrained)
+            encoder = build_semantic_encoder(semantic_encoder, semantic_pretrained,
+                                             antialias=semantic_antialias)
             sem_dim = encoder.dim
         self.hold_frozen('semantic_encoder', encoder)  # shared, never in state_dict / parameters
         prompt_dim = sem_dim + (degradation_dim if degradation_guidance else 0)

@@ -66,7 +66,7 @@ class SemanticEncoder(nn.Module):
     """
 
     def __init__(self, name: str, pretrained: str | bool | None = None,
-                 option: str = 'network_g.semantic_pretrained') -> None:
+                 option: str = 'network_g.semantic_pretrained', antialias: bool = False) -> None:
         super().__init__()
         if name not in SEMANTIC_ENCODERS:
             raise ValueError(f'unknown semantic encoder {name!r}; choose one of '
@@ -84,6 +84,7 @@ class SemanticEncoder(nn.Module):
         else:
             self._load(found, name, option)
         self.name, self.blocks, self.img_size = name, spec.blocks, spec.img_size
+        self.antialias = antialias  # the release resizes with plain bicubic
         self.dim = self.vit.embed_dim
         self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
@@ -111,9 +112,25 @@ class SemanticEncoder(nn.Module):
         return self  # frozen: dropout / drop-path stay off whatever the caller asks
 
     @torch.no_grad()
+    def shrink(self, x: torch.Tensor) -> torch.Tensor:
+        """A smaller copy of a large image (on its own device) that gives the same tokens, so
+        that a tiled restore never moves the whole image to the encoder's device."""
+        if self.antialias:  # an antialiased step to 4x the input size keeps the tokens
+            side = 4 * self.img_size
+            if max(x.shape[-2:]) <= side:
+                return x
+            scale = side / max(x.shape[-2:])
+            size = (max(round(x.shape[-2] * scale), 1), max(round(x.shape[-1] * scale), 1))
+            return F.interpolate(x.float(), size=size, mode='bicubic', align_corners=False, antialias=True)
+        # plain bicubic samples the image: resizing to the input size here is the same
+        # resize, and the encoder's own resize of an input-size image is the identity
+        return F.interpolate(x.float(), size=(self.img_size, self.img_size), mode='bicubic',
+                             align_corners=False)
+
+    @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.interpolate(x, size=(self.img_size, self.img_size), mode='bicubic',
-                          align_corners=False, antialias=True)
+                          align_corners=False, antialias=self.antialias)
         x = (x - self.mean) / self.std
         tokens = self.vit.forward_intermediates(
             x, indices=list(self.blocks), return_prefix_tokens=True, norm=False,
@@ -126,7 +143,8 @@ _shared_lock = threading.Lock()
 
 
 def build_semantic_encoder(name: str, pretrained: str | bool | None = None,
-                           option: str = 'network_g.semantic_pretrained') -> SemanticEncoder:
+                           option: str = 'network_g.semantic_pretrained',
+                           antialias: bool = False) -> SemanticEncoder:
     """Build, or reuse while alive, the frozen encoder for (name, file).
 
     BasicSR builds ``net_g`` and ``net_g_ema`` from the same options; sharing the frozen
@@ -134,10 +152,10 @@ def build_semantic_encoder(name: str, pretrained: str | bool | None = None,
     """
     # the default device is part of the key: a meta-device build (parameter counting)
     # must not be handed to a real network later
-    key = (name, None if pretrained is None else str(pretrained), str(torch.empty(0).device))
+    key = (name, None if pretrained is None else str(pretrained), str(torch.empty(0).device), antialias)
     with _shared_lock:
         enc = _shared.get(key)
         if enc is None:
-            enc = SemanticEncoder(name, pretrained, option)
+            enc = SemanticEncoder(name, pretrained, option, antialias)
             _shared[key] = enc
         return enc

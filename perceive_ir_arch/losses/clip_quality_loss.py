@@ -28,7 +28,7 @@ class CLIPQualityLoss(nn.Module):
                  clip_pretrained: str | bool | None = None, prompt_file: str | None = None,
                  n_ctx: int = 16, logit_scale: float = 1.0) -> None:
         super().__init__()
-        try:
+        try:  # the prompt file brings the text its context was trained with
             perceiver = CLIPQualityPerceiver(clip_model, clip_pretrained, n_ctx=n_ctx,
                                              logit_scale=logit_scale, prompt_file=prompt_file)
         except (FileNotFoundError, KeyError, ValueError) as exc:

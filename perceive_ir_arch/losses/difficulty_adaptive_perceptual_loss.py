@@ -145,7 +145,8 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
                  layers: Sequence[int] = (3, 7, 11, 15),
                  layer_weights: Sequence[float] = (1 / 12, 1 / 6, 1 / 3, 1.0),
                  proxies: Sequence[dict] | None = None, easy_weight: float = 2.0,
-                 hard_lambdas: Sequence[float] = (1.25, 0.75), eps: float = 1e-7) -> None:
+                 hard_lambdas: Sequence[float] = (1.25, 0.75), eps: float = 1e-7,
+                 clamp_restored: bool = True) -> None:
         super().__init__()
         if len(layers) != len(layer_weights):
             raise ValueError(f'train.dpl_opt: {len(layers)} layers but {len(layer_weights)} weights')
@@ -154,6 +155,7 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
                                      for i, p in enumerate(proxies or []))
         self.loss_weight, self.layer_weights = loss_weight, [float(w) for w in layer_weights]
         self.easy_weight, self.hard_lambdas, self.eps = easy_weight, tuple(hard_lambdas), eps
+        self.clamp_restored = clamp_restored
 
     def train(self, mode: bool = True) -> 'DifficultyAdaptivePerceptualLoss':
         return super().train(False)
@@ -179,7 +181,8 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
             f_gt = [f[0] for f in per_image]
             f_lq = [f[1] for f in per_image]
             negatives = [([f[2 + k] for f in per_image], coef) for k, coef in enumerate(coefs)]
-        f_r = self.vgg(pred.float())
+        # the release clamps the restored image to [0, 1] before VGG16 (no gradient outside)
+        f_r = self.vgg(pred.float().clamp(0, 1) if self.clamp_restored else pred.float())
         total = pred.new_zeros(b, dtype=torch.float32)
         for l, w in enumerate(self.layer_weights):
             dist = lambda a: (f_r[l] - a).abs().flatten(1).mean(1)  # noqa: E731

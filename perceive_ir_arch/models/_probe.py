@@ -13,11 +13,20 @@ from ..losses.difficulty_adaptive_perceptual_loss import batch_psnr
 __all__ = ['DifficultyProbe']
 
 
+RHO_MODES = ('overall', 'per_task')
+
+
 class DifficultyProbe:
     """``per_task`` training crops of each task, drawn once with a fixed seed (numpy's
-    global state is restored after), and rho = the model's mean PSNR on them per task."""
+    global state is restored after), and the model's mean PSNR on them per task.
 
-    def __init__(self, dataset, per_task: int = 24, seed: int = 0) -> None:
+    rho is the mean over all probe crops for every sample (``overall``, the authors'
+    release) or the sample's own task's mean (``per_task``)."""
+
+    def __init__(self, dataset, per_task: int = 24, seed: int = 0, rho: str = 'overall') -> None:
+        if rho not in RHO_MODES:
+            raise ValueError(f'train.dpl_opt.probe_rho: {rho!r}; one of {list(RHO_MODES)}')
+        self.mode = rho
         state = np.random.get_state()
         np.random.seed(seed)
         try:
@@ -51,12 +60,12 @@ class DifficultyProbe:
         return dict(self.rho)
 
     def rho_for(self, task_id: torch.Tensor | None, batch: int, device: torch.device) -> torch.Tensor | None:
-        """Per-sample rho (the sample's task, else the mean of all tasks); None before the
-        first measurement."""
+        """Per-sample rho (the mean over all crops, or the sample's task's mean); None
+        before the first measurement."""
         if not self.rho:
             return None
-        mean = sum(self.rho.values()) / len(self.rho)
-        if task_id is None:
+        mean = sum(self.rho.values()) / len(self.rho)  # every task has per_task crops
+        if task_id is None or self.mode == 'overall':
             return torch.full((batch,), mean, device=device)
         table = torch.tensor([self.rho.get(t, mean) for t in TASKS], device=device)
         return table[task_id.to(device)]

@@ -34,7 +34,8 @@ class PerceiveIRModel(SRModel):
         contrastive_opt: {type: DegradationContrastiveLoss, loss_weight: 0.1, temperature: 0.1}
         clip_quality_opt: {type: CLIPQualityLoss, loss_weight: 0.05, clip_pretrained: ..., prompt_file: ...}
         dpl_opt: {type: DifficultyAdaptivePerceptualLoss, loss_weight: 0.1, vgg_pretrained: ...,
-                  proxies: [...], probe_crops: 24, probe_every: ~}   # ~ = once per epoch
+                  proxies: [...], probe_crops: 24, probe_every: ~,   # ~ = once per epoch
+                  probe_rho: overall}   # or per_task (one rho per task)
         autocast: bf16          # bf16 | fp16 | ~ (fp16 uses a gradient scaler)
         grad_clip: ~            # max gradient norm, or ~
         nonfinite: raise        # a NaN / inf loss stops training (raise) or skips the step (skip)
@@ -80,12 +81,13 @@ class PerceiveIRModel(SRModel):
 
         per_task = int(dpl_opt.pop('probe_crops', 24))
         every = dpl_opt.pop('probe_every', None)
+        rho = dpl_opt.pop('probe_rho', 'overall')
         self.cri_dpl = build_loss(dpl_opt).to(self.device)
         train_set = (self.opt.get('datasets') or {}).get('train')
         if train_set is None:
             raise KeyError('train.dpl_opt needs datasets.train: its probe is drawn from the training set')
         dataset = build_dataset(train_set)
-        self.probe = DifficultyProbe(dataset, per_task, seed=int(self.opt.get('manual_seed') or 0))
+        self.probe = DifficultyProbe(dataset, per_task, seed=int(self.opt.get('manual_seed') or 0), rho=rho)
         if every is None:  # once per epoch, as the paper
             per_gpu = train_set.get('batch_size_per_gpu', 1) * self.opt.get('world_size', 1)
             every = math.ceil(len(dataset) * train_set.get('dataset_enlarge_ratio', 1) / per_gpu)
