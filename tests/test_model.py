@@ -1,6 +1,8 @@
 """PerceiveIRModel: optimizer, loss terms, autocast, other BasicSR networks."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
@@ -249,3 +251,26 @@ def test_nonfinite_skip_leaves_the_weights_and_training_goes_on(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(before, model.net_g.parameters()))
     with pytest.raises(ValueError, match='train.nonfinite'):
         build_model(model_opt(tmp_path, nonfinite='ignore'))
+
+
+def test_the_best_mean_validation_psnr_is_kept_and_survives_resume(tmp_path):
+    from basicsr.models import build_model
+
+    opt = model_opt(tmp_path)
+    opt['datasets'] = {'val_1': {'name': 'a'}, 'val_2': {'name': 'b'}}
+    model = build_model(opt)
+    best = str(tmp_path / 'net_g_best.pth')
+    assert not model.note_validation('a', 20.0, 5) and not os.path.exists(best)  # b not yet in
+    assert model.note_validation('b', 30.0, 5) and model.best == {'psnr': 25.0, 'iter': 5}
+    saved = torch.load(best, weights_only=True)['params']
+    assert all(torch.equal(saved[k], v) for k, v in model.net_g.state_dict().items())
+    model.feed_data(batch())
+    model.optimize_parameters(6)  # the weights change; a worse mean keeps the old file
+    assert not model.note_validation('a', 19.0, 10) | model.note_validation('b', 30.0, 10)
+    assert torch.equal(torch.load(best, weights_only=True)['params']['embed.weight'], saved['embed.weight'])
+    model.save_training_state(epoch=0, current_iter=10)
+    fresh = build_model(opt)
+    fresh.resume_training(torch.load(tmp_path / '10.state', weights_only=True))
+    assert fresh.best == {'psnr': 25.0, 'iter': 5}
+    fresh.note_validation('a', 22.0, 15)
+    assert fresh.note_validation('b', 30.0, 15) and fresh.best == {'psnr': 26.0, 'iter': 15}

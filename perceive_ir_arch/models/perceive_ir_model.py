@@ -48,6 +48,8 @@ class PerceiveIRModel(SRModel):
     """
 
     def init_training_settings(self) -> None:
+        self.best: dict | None = None  # {'psnr': mean validation PSNR, 'iter': ...}
+        self._val_scores: dict[int, dict[str, float]] = {}
         train_opt = self.opt['train']
         key = train_opt.get('autocast')
         if key not in _AUTOCAST:
@@ -183,6 +185,44 @@ class PerceiveIRModel(SRModel):
         raise FloatingPointError(f'{what}. Lower the learning rate, check these images, set '
                                  'train.grad_clip, or set train.nonfinite: skip to skip such steps')
 
+    # -- the best checkpoint: mean validation PSNR over the validation sets ---------------
+    def nondist_validation(self, dataloader, current_iter, tb_logger, save_img) -> None:
+        super().nondist_validation(dataloader, current_iter, tb_logger, save_img)
+        psnr = (getattr(self, 'metric_results', None) or {}).get('psnr')
+        if psnr is not None and self.is_train:
+            self.note_validation(dataloader.dataset.opt['name'], float(psnr), current_iter)
+
+    def note_validation(self, name: str, psnr: float, current_iter: int) -> bool:
+        """Record one validation set's PSNR; once every set of the options has reported at
+        this iteration, keep ``net_g_best.pth`` if their mean is the best so far (the
+        method keeps the checkpoint with the best mean validation PSNR).  True if saved."""
+        sets = [k for k in self.opt.get('datasets', {}) if k.startswith('val')]
+        scores = self._val_scores.setdefault(current_iter, {})
+        scores[name] = psnr
+        if len(scores) < max(len(sets), 1):
+            return False
+        mean = sum(scores.values()) / len(scores)
+        del self._val_scores[current_iter]
+        logger = get_root_logger()
+        if self.best is not None and mean <= self.best['psnr']:
+            logger.info(f'Mean validation PSNR {mean:.4f} at iteration {current_iter}; best '
+                        f"{self.best['psnr']:.4f} at iteration {self.best['iter']}")
+            return False
+        self.best = {'psnr': mean, 'iter': int(current_iter)}
+        self._save_best()
+        logger.info(f'Mean validation PSNR {mean:.4f} at iteration {current_iter}: the best so far, '
+                    'saved as net_g_best.pth')
+        return True
+
+    @master_only
+    def _save_best(self) -> None:
+        nets = [('params', self.net_g)] + ([('params_ema', self.net_g_ema)] if hasattr(self, 'net_g_ema') else [])
+        state = {}
+        for key, net in nets:
+            params = self.get_bare_model(net).state_dict()
+            state[key] = {k[7:] if k.startswith('module.') else k: v.cpu() for k, v in params.items()}
+        atomic_torch_save(state, os.path.join(self.opt['path']['models'], 'net_g_best.pth'))
+
     # -- training state: BasicSR's keys plus the probe and the gradient scaler ------------
     @master_only
     def save_training_state(self, epoch: int, current_iter: int) -> None:
@@ -193,7 +233,8 @@ class PerceiveIRModel(SRModel):
                  'schedulers': [s.state_dict() for s in self.schedulers],
                  'perceive_ir': {'scaler': self.scaler.state_dict(),
                                  'rho': self.probe.state_dict() if self.probe else {},
-                                 'next_probe': getattr(self, 'next_probe', 1)}}
+                                 'next_probe': getattr(self, 'next_probe', 1),
+                                 'best': self.best}}
         path = os.path.join(self.opt['path']['training_states'], f'{current_iter}.state')
         atomic_torch_save(state, path)
 
@@ -205,3 +246,4 @@ class PerceiveIRModel(SRModel):
         if self.probe is not None:
             self.probe.load_state_dict(extra.get('rho', {}))
             self.next_probe = int(extra.get('next_probe', 1))
+        self.best = extra.get('best')
