@@ -75,23 +75,9 @@ def render_medium(opt: dict[str, Any], device: torch.device | None = None,
     return counts
 
 
-def force_option(opt: dict, entry: str) -> None:
-    """Apply one ``a:b:c=value`` override, the value read as BasicSR's runner reads it."""
-    from basicsr.utils.options import _postprocess_yml_value
-
-    if '=' not in entry:
-        raise SystemExit(f'--force_yml {entry!r}: expected keys=value, e.g. network_g:dim=8')
-    keys, value = (part.strip() for part in entry.split('=', 1))
-    node = opt
-    *path, last = keys.split(':')
-    for key in path:
-        if not isinstance(node.get(key), dict):
-            raise SystemExit(f'--force_yml {entry!r}: {key!r} is not a block of the option file')
-        node = node[key]
-    node[last] = _postprocess_yml_value(value)
-
-
 def main(argv: list[str] | None = None) -> dict[str, int]:
+    from .utils.overrides import apply_override
+
     from basicsr.utils.options import ordered_yaml
     import yaml
 
@@ -104,7 +90,7 @@ def main(argv: list[str] | None = None) -> dict[str, int]:
     with open(args.opt) as f:
         opt = yaml.load(f, Loader=ordered_yaml()[0])
     for entry in args.force_yml or []:
-        force_option(opt, entry)
+        apply_override(opt, entry)
     device = None if args.device == 'auto' else torch.device(args.device)
     counts = render_medium(opt, device)
     print(f"medium tier in {opt['medium_root']}: {counts['written']} written, "

@@ -127,7 +127,9 @@ def test_pipeline(root_path: str) -> list[dict[str, Any]]:
     from basicsr.utils import get_env_info, get_root_logger, get_time_str, make_exp_dirs, tensor2img
     from basicsr.utils.options import dict2str, parse_options
 
-    opt, _ = parse_options(root_path, is_train=False)
+    from .utils.overrides import parse_options_with_lists
+
+    opt, _ = parse_options_with_lists(parse_options)(root_path, is_train=False)
     make_exp_dirs(opt)
     log_file = os.path.join(opt['path']['log'], f"test_{opt['name']}_{get_time_str()}.log")
     logger = get_root_logger(logger_name='basicsr', log_level=logging.INFO, log_file=log_file)

@@ -115,6 +115,7 @@ def _cpu_safe_runner() -> Iterator[None]:
     import basicsr.utils.options as options
 
     from ._dist import init_dist, model_to_device
+    from .utils.overrides import parse_options_with_lists
 
     resumed: dict = {}
 
@@ -125,6 +126,7 @@ def _cpu_safe_runner() -> Iterator[None]:
         return state
 
     swaps = [(runner, 'load_resume_state', load_and_note), (options, 'init_dist', init_dist),
+             (runner, 'parse_options', parse_options_with_lists(runner.parse_options)),
              (base_model.BaseModel, 'model_to_device', model_to_device),
              (runner, 'create_train_val_dataloader',
               _exact_resume_loaders(runner.create_train_val_dataloader, resumed))]

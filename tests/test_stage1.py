@@ -173,14 +173,19 @@ def test_stage1_through_the_runner_with_the_real_option_files(tmp_path):
     CLIPQualityLoss(clip_model='clip_tiny', prompt_file=str(prompts))
 
 
-def test_render_takes_the_same_force_yml_overrides_as_the_runner():
-    from perceive_ir_arch.render_medium import force_option
+def test_overrides_reach_nested_blocks_and_list_items():
+    from perceive_ir_arch.utils.overrides import apply_override, through_list
 
-    opt = {'network_g': {'type': 'PerceiveIR', 'dim': 48}, 'restorers': {'fold0': 'a.pth'}}
+    opt = {'network_g': {'type': 'PerceiveIR', 'dim': 48}, 'restorers': {'fold0': 'a.pth'},
+           'train': {'dpl_opt': {'proxies': [{'network': {'type': 'PerceiveIR'}}]}}}
     for entry in ('network_g:dim=8', 'network_g:num_blocks=[1, 1, 1, 1]', 'restorers:fold0=b.pth',
-                  'network_g:semantic_pretrained=~'):
-        force_option(opt, entry)
+                  'network_g:semantic_pretrained=~', 'train:dpl_opt:proxies:0:network:dim=8'):
+        apply_override(opt, entry)
     assert opt == {'network_g': {'type': 'PerceiveIR', 'dim': 8, 'num_blocks': [1, 1, 1, 1],
-                                 'semantic_pretrained': None}, 'restorers': {'fold0': 'b.pth'}}
+                                 'semantic_pretrained': None}, 'restorers': {'fold0': 'b.pth'},
+                   'train': {'dpl_opt': {'proxies': [{'network': {'type': 'PerceiveIR', 'dim': 8}}]}}}
+    assert through_list('train:dpl_opt:proxies:0:network:dim=8') and not through_list('network_g:dim=8')
     with pytest.raises(SystemExit, match="'netwrk_g' is not a block of the option file"):
-        force_option(opt, 'netwrk_g:dim=8')
+        apply_override(opt, 'netwrk_g:dim=8')
+    with pytest.raises(SystemExit, match="'3' is not a block"):
+        apply_override(opt, 'train:dpl_opt:proxies:3:network:dim=8')

@@ -62,6 +62,7 @@ class VGG16Features(nn.Module):
             if not any(k.startswith('features.') for k in state):
                 raise PretrainedFileError(f'{option}: {path} is {describe(state)}; {needs}')
             load_strict(vgg, state, option=option, path=path, needs=needs)
+            logger.info(f'VGG16 for the perceptual loss: weights from {path}')
         layers = list(vgg.features.children())
         # a tap on a conv output reads the ReLU after it (see the class docstring)
         self.taps = [i + 1 if isinstance(layers[i], nn.Conv2d) else i for i in taps]

@@ -1,0 +1,76 @@
+"""``--force_yml a:b:c=value`` overrides, as BasicSR's runner reads them, list items included.
+
+BasicSR applies ``--force_yml`` to nested blocks only (``train:ema_decay=0.999``); a key
+path that goes through a list (``train:dpl_opt:proxies:0:network:dim=8``) fails there.
+``parse_options`` below takes those entries out of the command line before BasicSR sees
+it and applies them to the parsed options after, so every plugin runner and
+``render_medium`` accept one and the same override set.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+__all__ = ['apply_override', 'through_list', 'parse_options_with_lists']
+
+
+def _keys(entry: str) -> tuple[list[str], str]:
+    if '=' not in entry:
+        raise SystemExit(f'--force_yml {entry!r}: expected keys=value, e.g. network_g:dim=8')
+    keys, value = (part.strip() for part in entry.split('=', 1))
+    return keys.split(':'), value
+
+
+def apply_override(opt: dict, entry: str) -> None:
+    """Apply one ``a:b:0:c=value`` override (a number indexes a list); the value is read
+    as BasicSR's runner reads it (``~`` None, true/false, numbers, lists)."""
+    from basicsr.utils.options import _postprocess_yml_value
+
+    keys, value = _keys(entry)
+    node = opt
+    for key in keys[:-1]:
+        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        elif isinstance(node, dict) and isinstance(node.get(key), (dict, list)):
+            node = node[key]
+        else:
+            raise SystemExit(f'--force_yml {entry!r}: {key!r} is not a block of the option file')
+    last = keys[-1]
+    if isinstance(node, list):
+        if not (last.isdigit() and int(last) < len(node)):
+            raise SystemExit(f'--force_yml {entry!r}: {last!r} is not an item of the list')
+        node[int(last)] = _postprocess_yml_value(value)
+    else:
+        node[last] = _postprocess_yml_value(value)
+
+
+def through_list(entry: str) -> bool:
+    """Whether an override's key path indexes a list (BasicSR cannot apply it)."""
+    return any(key.isdigit() for key in _keys(entry)[0])
+
+
+def parse_options_with_lists(original: Callable) -> Callable:
+    """BasicSR's ``parse_options``, also applying overrides that index lists."""
+    def parse(root_path: str, is_train: bool = True):
+        argv = sys.argv
+        kept, later, i = [], [], 0
+        while i < len(argv):
+            kept.append(argv[i])
+            if argv[i] == '--force_yml':
+                i += 1
+                while i < len(argv) and not argv[i].startswith('--'):
+                    (later if through_list(argv[i]) else kept).append(argv[i])
+                    i += 1
+                if kept[-1] == '--force_yml':
+                    kept.pop()
+                continue
+            i += 1
+        sys.argv = kept
+        try:
+            opt, args = original(root_path, is_train)
+        finally:
+            sys.argv = argv
+        for entry in later:
+            apply_override(opt, entry)
+        return opt, args
+    return parse

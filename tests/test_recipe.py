@@ -1,0 +1,122 @@
+"""The paper recipe, rehearsed: the shipped option files, unchanged but for the documented
+override set (README, "Rehearsing the recipe"), every stage, on a replica of the real
+datasets' folders, with pretrained files in their published formats (tiny where the
+format allows), for the 3-task and the 5-task recipe."""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+
+import pytest
+import torch
+
+from perceive_ir_arch.data.make_replica import make_replica
+from tests import published_files as pf
+from tests.conftest import REPO, run_python
+
+# the override set, by kind of step (README, "Rehearsing the recipe")
+RUN = ['num_gpu=0', 'logger:print_freq=1', 'logger:save_checkpoint_freq=2', 'logger:use_tb_logger=false']
+TRAIN = ['datasets:train:num_worker_per_gpu=0', 'datasets:train:batch_size_per_gpu=2',
+         'datasets:train:gt_size=32', 'train:total_iter=2', 'train:scheduler:periods=[2]']
+NET = ['network_g:dim=8', 'network_g:num_blocks=[1,1,1,1]', 'network_g:num_refinement_blocks=1',
+       'network_g:heads=[1,1,1,1]']
+GUIDED = NET + ['network_g:degradation_dim=16', 'network_g:semantic_encoder=dinov2_tiny']
+PROXY = ['train:dpl_opt:proxies:0:network:dim=8', 'train:dpl_opt:proxies:0:network:num_blocks=[1,1,1,1]',
+         'train:dpl_opt:proxies:0:network:num_refinement_blocks=1',
+         'train:dpl_opt:proxies:0:network:heads=[1,1,1,1]', 'train:dpl_opt:probe_crops=2',
+         'train:clip_quality_opt:clip_model=clip_tiny', 'val:val_freq=2']
+
+RECIPES = {
+    '3task': dict(suffix='', medium='MediumRestorer', prompts='QualityPerceiver', stage2='perceive_ir',
+                  test='test', name='PerceiveIR_3task', tasks={'denoise': 4 * 12, 'derain': 2 * 360, 'dehaze': 6},
+                  rows=['CBSD68_sigma15', 'CBSD68_sigma25', 'CBSD68_sigma50', 'SOTS_outdoor', 'Rain100L']),
+    '5task': dict(suffix='_5task', medium='MediumRestorer5task', prompts='QualityPerceiver_5task',
+                  stage2='perceive_ir_5task', test='test_5task', name='PerceiveIR_5task',
+                  tasks={'denoise': 4 * 12, 'derain': 2 * 360, 'dehaze': 6, 'deblur': 4 * 30, 'lowlight': 2 * 140},
+                  rows=['SOTS_outdoor', 'Rain100L', 'CBSD68_sigma25', 'GoPro', 'LOL']),
+}
+
+
+@pytest.fixture(scope='module')
+def weights(tmp_path_factory):
+    """$PERCEIVE_IR_WEIGHTS with the three parts in their published formats."""
+    root = tmp_path_factory.mktemp('weights')
+    pf.write_dinov2_timm(str(root / 'dinov2_tiny.safetensors'), pf.dinov2_state(**pf.TINY_DINOV2))
+    pf.write_openai_torchscript(str(root / 'clip_clip_tiny.pt'), pf.clip_model())  # OpenAI's format
+    pf.write_vgg16(str(root / 'vgg16-397923af.pth'))
+    return str(root)
+
+
+def _train(cwd, env, option_file, *overrides):
+    return run_python(['-m', 'perceive_ir_arch.train', '-opt', os.path.join(REPO, 'options', option_file),
+                       '--force_yml', *RUN, *overrides], cwd=cwd, env=env, timeout=600)
+
+
+def _log(cwd, name) -> str:
+    folder = os.path.join(cwd, 'experiments', name)
+    logs = sorted(f for f in os.listdir(folder) if f.startswith('train_') and f.endswith('.log'))
+    with open(os.path.join(folder, logs[-1])) as f:
+        return f.read()
+
+
+@pytest.mark.parametrize('recipe', sorted(RECIPES))
+def test_the_shipped_recipe_runs_every_stage_on_a_replica(tmp_path, weights, recipe):
+    r = RECIPES[recipe]
+    cwd = str(tmp_path)
+    make_replica(os.path.join(cwd, 'datasets'))
+    env = {'PERCEIVE_IR_WEIGHTS': weights, 'HOME': cwd}
+
+    # 1a: a medium restorer per fold
+    for fold in (0, 1):
+        _train(cwd, env, f'train_medium_restorer{r["suffix"]}.yml', *TRAIN, *NET,
+               f'datasets:train:fold={fold}', f'name={r["medium"]}_fold{fold}')
+    halves = [re.search(r'(\d+) samples per pass; per task: (.*?); per source', _log(cwd, f'{r["medium"]}_fold{f}'))
+              for f in (0, 1)]
+    assert all(halves), 'the fold logs name their samples per task'
+    assert all(set(t.split(' ')[0] for t in h.group(2).split(', ')) == set(r['tasks']) for h in halves)
+
+    # 1b: each fold rendered by the other fold's restorer (in this process: same command line)
+    from perceive_ir_arch.render_medium import main as render
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        counts = render(['-opt', os.path.join(REPO, 'options', f'render_medium{r["suffix"]}.yml'),
+                         '--device', 'cpu', '--force_yml', *NET])
+    finally:
+        os.chdir(old)
+    medium_root = os.path.join(cwd, 'datasets', f'medium{r["suffix"]}')
+    rendered = {t: len(os.listdir(os.path.join(medium_root, t))) for t in os.listdir(medium_root)}
+    assert set(rendered) == set(r['tasks']) and counts['written'] == sum(
+        len(files) for _, _, files in os.walk(medium_root))
+
+    # 1c: the prompts, on the published-format CLIP file (OpenAI's TorchScript archive)
+    _train(cwd, env, f'train_quality_perceiver{r["suffix"]}.yml', *TRAIN, 'network_g:clip_model=clip_tiny',
+           'val:val_freq=2')
+    log = _log(cwd, r['prompts'])
+    assert 'clip_clip_tiny.pt' in log and 'tier accuracy' in log
+    prompts = os.path.join(cwd, 'experiments', r['prompts'], 'models', 'net_g_latest.pth')
+    assert sorted(torch.load(prompts, weights_only=True)['params']) == ['ctx', 'tokens']
+
+    # 2: the whole loss, with every part from its published file; the best checkpoint kept
+    _train(cwd, env, f'{r["stage2"]}.yml', *TRAIN, *GUIDED, *PROXY)
+    log = _log(cwd, r['name'])
+    per_task = re.search(r'samples per pass; per task: (.*?); per source', log).group(1)
+    assert dict((t, int(n)) for t, n in (x.split(' ') for x in per_task.split(', '))) == r['tasks']
+    for part in ('dinov2_tiny.safetensors', 'clip_clip_tiny.pt', 'vgg16-397923af.pth'):
+        assert part in log, part
+    assert all(term in log for term in ('l_pix', 'l_cl', 'l_clip', 'l_dpl'))
+    assert 'saved as net_g_best.pth' in log
+    models = os.path.join(cwd, 'experiments', r['name'], 'models')
+    assert os.path.isfile(os.path.join(models, 'net_g_best.pth'))
+
+    # test: the per-task table of the recipe, every dataset row present
+    run_python(['-m', 'perceive_ir_arch.test', '-opt', os.path.join(REPO, 'options', f'{r["test"]}.yml'),
+                '--force_yml', *RUN[:1], *GUIDED], cwd=cwd, env=env, timeout=600)
+    results = [d for d in os.listdir(os.path.join(cwd, 'results')) if d.startswith(r['name'])]
+    with open(os.path.join(cwd, 'results', results[0], 'metrics.csv')) as f:
+        rows = {row['dataset']: row for row in csv.DictReader(f)}
+    assert [d for d in rows if d != 'average'] == r['rows']
+    assert all(int(row['images']) > 0 for row in rows.values())
+    shutil.rmtree(os.path.join(cwd, 'datasets'))  # ~30 MB of replica
