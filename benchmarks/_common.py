@@ -35,3 +35,33 @@ def report(name: str, title: str, header: list[str], cells: list[list[str]], dat
     text = '\n'.join(lines)
     print(text)
     write_results(name, data, text)
+
+
+def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None) -> dict:
+    """Random stand-ins, written under ``tmp``, for every file a training option dict names:
+    the pretrained parts built random (``~``), a prompt file, the proxies' checkpoints (one
+    per fold for a cross-fitted proxy).  ``proxy_overrides`` reshapes the proxies' network."""
+    import torch
+
+    from perceive_ir_arch.archs import CLIPQualityPerceiver, PerceiveIR
+
+    opt['network_g']['semantic_pretrained'] = None
+    train = opt['train']
+    clip = train.get('clip_quality_opt')
+    if clip:
+        clip['clip_pretrained'] = None
+        prompts = os.path.join(tmp, 'prompts.pth')
+        torch.save({'params': CLIPQualityPerceiver(clip.get('clip_model', 'ViT-B-32')).state_dict()}, prompts)
+        clip['prompt_file'] = prompts
+    dpl = train.get('dpl_opt')
+    if dpl:
+        dpl['vgg_pretrained'] = None
+        dpl['probe_crops'] = 1  # the probe is an epoch-level cost, not a step's
+        for i, proxy in enumerate(dpl.get('proxies') or []):
+            proxy['network'] = dict(proxy['network'], **(proxy_overrides or {}))
+            spec = {k: v for k, v in proxy['network'].items() if k != 'type'}
+            ckpts = [os.path.join(tmp, f'proxy{i}_{k}.pth') for k in range(2 if 'checkpoints' in proxy else 1)]
+            for ckpt in ckpts:
+                torch.save({'params': PerceiveIR(**spec).state_dict()}, ckpt)
+            proxy.update({'checkpoints': ckpts} if 'checkpoints' in proxy else {'checkpoint': ckpts[0]})
+    return opt

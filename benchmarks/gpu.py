@@ -32,7 +32,7 @@ import time
 import traceback
 from typing import Any, Callable
 
-from _common import RESULTS, machine
+from _common import RESULTS, machine, stand_in_files
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ITERATIONS = 500_000  # the paper's schedule
@@ -46,36 +46,15 @@ TINY_NET = dict(dim=8, num_blocks=[1, 1, 1, 1], num_refinement_blocks=1, heads=[
 
 def _options(quick: bool, tmp: str, device: str, batch: int, crop: int) -> dict:
     """options/perceive_ir.yml with random stand-ins for every file it names."""
-    import torch
     import yaml
-
-    from perceive_ir_arch.archs import CLIPQualityPerceiver, PerceiveIR
 
     with open(os.path.join(REPO, 'options', 'perceive_ir.yml')) as f:
         opt = yaml.safe_load(f)
-    net, train = opt['network_g'], opt['train']
-    net['semantic_pretrained'] = None
     if quick:
-        net.update(TINY_NET)
-    clip = train['clip_quality_opt']
-    clip['clip_pretrained'] = None
-    if quick:
-        clip['clip_model'] = 'clip_tiny'
-    prompts = os.path.join(tmp, 'prompts.pth')
-    torch.save({'params': CLIPQualityPerceiver(clip['clip_model']).state_dict()}, prompts)
-    clip['prompt_file'] = prompts
-    dpl = train['dpl_opt']
-    dpl['vgg_pretrained'] = None
-    dpl['probe_crops'] = 1  # the probe is an epoch-level cost, not a step's
-    for i, proxy in enumerate(dpl['proxies']):
-        spec = {k: v for k, v in proxy['network'].items() if k != 'type'}
-        if quick:
-            spec.update({k: v for k, v in TINY_NET.items() if k in ('dim', 'num_blocks', 'heads',
-                                                                     'num_refinement_blocks')})
-            proxy['network'] = dict(spec, type='PerceiveIR')
-        ckpt = os.path.join(tmp, f'proxy{i}.pth')
-        torch.save({'params': PerceiveIR(**spec).state_dict()}, ckpt)
-        proxy['checkpoint'] = ckpt
+        opt['network_g'].update(TINY_NET)
+        opt['train']['clip_quality_opt']['clip_model'] = 'clip_tiny'
+    stand_in_files(opt, tmp, {k: v for k, v in TINY_NET.items()
+                              if k in ('dim', 'num_blocks', 'heads', 'num_refinement_blocks')} if quick else None)
     ds = opt['datasets']['train']
     ds['sources'] = [{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(REPO, 'data/samples/train')}
                      for t in ('denoise', 'derain', 'dehaze')]
@@ -142,6 +121,8 @@ def training_steps(args, sizes: dict, rows: list, data: dict) -> None:
              'lq_path': [f'bench/{i}.png' for i in range(b)]}
     batch['lq'] = (batch['gt'] * 0.6 + 0.2 * torch.rand(b, 3, size, size, generator=g)).clamp(0, 1)
     batch['lq_pos'] = batch['lq'].flip(-1)
+    # the cross-fitted medium tier: paired samples read their render, noise is computed
+    batch.update(fold=torch.arange(b) % 2, medium=batch['lq'].clone(), has_medium=batch['task_id'] != 0)
     model.feed_data(batch)
     timer = Timer(dev)
     eager = model.net_g
@@ -194,7 +175,8 @@ def _shares(model, timer: Timer) -> dict:
              'L_cl': lambda: model.cri_cl(state['z'].float(), state['z_pos'].float(), labels=model.task_id),
              'L_clip': lambda: model.cri_clip(out),
              'L_dpl': lambda: model.cri_dpl(out, model.gt, lq=model.lq, task_id=model.task_id,
-                                            rho=model.probe.rho_for(model.task_id, out.shape[0], model.device))}
+                                            rho=model.probe.rho_for(model.task_id, out.shape[0], model.device),
+                                            **model.medium_tier)}
     for name, fn in terms.items():
         parts[name] = timer(fn, 3)
     parts['whole step'] = timer(lambda: model.optimize_parameters(10 ** 9), 3)

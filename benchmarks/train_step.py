@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-from _common import machine, write_results
+from _common import machine, stand_in_files, write_results
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = {'demo': ('options/demo/train_demo.yml', None),
@@ -31,31 +31,13 @@ CONFIGS = {'demo': ('options/demo/train_demo.yml', None),
 
 
 def _options(config: str, tmp: str, device: str, autocast: str | None) -> dict:
-    import torch
     import yaml
-
-    from perceive_ir_arch.archs import CLIPQualityPerceiver, PerceiveIR
 
     path, batch = CONFIGS[config]
     with open(os.path.join(REPO, path)) as f:
         opt = yaml.safe_load(f)
-    opt['network_g']['semantic_pretrained'] = None
+    stand_in_files(opt, tmp)
     train = opt['train']
-    if train.get('clip_quality_opt'):
-        clip = train['clip_quality_opt']
-        clip['clip_pretrained'] = None
-        prompts = os.path.join(tmp, 'prompts.pth')
-        torch.save({'params': CLIPQualityPerceiver(clip.get('clip_model', 'ViT-B-32')).state_dict()}, prompts)
-        clip['prompt_file'] = prompts
-    if train.get('dpl_opt'):
-        dpl = train['dpl_opt']
-        dpl['vgg_pretrained'] = None
-        dpl['probe_crops'] = 1  # the probe is an epoch-level cost, not measured per step
-        for i, proxy in enumerate(dpl.get('proxies') or []):
-            spec = {k: v for k, v in proxy['network'].items() if k != 'type'}
-            ckpt = os.path.join(tmp, f'proxy{i}.pth')
-            torch.save({'params': PerceiveIR(**spec).state_dict()}, ckpt)
-            proxy['checkpoint'] = ckpt
     train['autocast'] = autocast
     ds = opt['datasets']['train']
     # the probe is drawn from the training set: the bundled photos stand in for it
@@ -78,6 +60,8 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--autocast', default=None, choices=[None, 'bf16', 'fp16'])
     parser.add_argument('--compile', action='store_true', help='torch.compile the network')
+    parser.add_argument('--no-renders', action='store_true',
+                        help='no stage-1b renders: the medium proxy runs on every sample')
     args = parser.parse_args()
 
     import torch
@@ -100,6 +84,12 @@ def main() -> None:
     data['lq'] = (data['gt'] * 0.5 + 0.1 * torch.rand(b, 3, size, size, generator=g)).clamp(0, 1)
     data['lq_pos'] = data['lq'].flip(-1)
     data['lq_path'] = [f'bench/{i}.png' for i in range(b)]
+    # the cross-fitted medium tier: paired samples read their stage-1b render, synthesised
+    # ones (noise) are computed; ``--no-renders`` computes all (no medium_root)
+    data['fold'] = torch.arange(b) % 2
+    if not args.no_renders:
+        data['medium'] = data['lq'].clone()
+        data['has_medium'] = data['task_id'] != 0
     model.feed_data(data)
 
     def sync():
@@ -137,7 +127,8 @@ def main() -> None:
         terms['l_clip'] = lambda: model.cri_clip(out)
     if model.cri_dpl is not None:
         rho = model.probe.rho_for(model.task_id, out.shape[0], dev)
-        terms['l_dpl'] = lambda: model.cri_dpl(out, model.gt, lq=model.lq, task_id=model.task_id, rho=rho)
+        terms['l_dpl'] = lambda: model.cri_dpl(out, model.gt, lq=model.lq, task_id=model.task_id, rho=rho,
+                                               **model.medium_tier)
     for name, fn in terms.items():
         sync()
         start = time.perf_counter()
@@ -150,11 +141,13 @@ def main() -> None:
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     info = machine(args.device)
     result = {'config': args.config, 'batch': b, 'crop': size, 'autocast': args.autocast,
+              'renders': not args.no_renders,
               'compile': args.compile, 'steps': args.steps, 'median_step_s': step,
               'it_per_s': 1 / step, 'peak_mib': peak / 2 ** 20,
               'share': {k: v / step for k, v in parts.items()}, 'machine': info}
     lines = [f'Training step, {args.config} config (batch {b}, {size} px), device {info["device"]}, '
-             f'autocast {args.autocast}, compile {args.compile}; median of {args.steps} steps; '
+             f'autocast {args.autocast}, compile {args.compile}, stage-1b renders {not args.no_renders}; '
+             f'median of {args.steps} steps; '
              f'machine: {info}', '',
              f'{1 / step:.3f} it/s ({step:.2f} s per step), peak memory {peak / 2 ** 20:.0f} MiB '
              f'({"GPU allocated" if dev.type == "cuda" else "process RSS"})', '',
@@ -163,7 +156,8 @@ def main() -> None:
     text = '\n'.join(lines)
     print(text)
     tag = args.config + ('_' + args.device if args.device != 'cpu' else '') + (
-        '_' + args.autocast if args.autocast else '') + ('_compile' if args.compile else '')
+        '_' + args.autocast if args.autocast else '') + ('_compile' if args.compile else '') + (
+        '_no_renders' if args.no_renders else '')
     write_results(f'train_step_{tag}', result, text)
     sys.stdout.flush()
 

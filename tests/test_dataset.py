@@ -357,3 +357,31 @@ def test_folds_keep_each_scene_on_one_side(tmp_path):
         assert halves[0] and halves[1] and not halves[0] & halves[1], halves
         n = [len(make([src], gt_size=16, fold=f).sources[0].items) for f in (0, 1)]
         assert sum(n) == len(make([src], gt_size=16).sources[0].items)
+
+
+def test_samples_carry_their_fold_and_stage1b_render_at_the_same_crop(tmp_path):
+    from perceive_ir_arch.data.folds import fold_of
+
+    for i in range(3):
+        write_image(str(tmp_path / 'd' / 'rainy' / f'rain-{i}.png'), random_image(40, 48, i))
+        write_image(str(tmp_path / 'd' / 'gt' / f'norain-{i}.png'), random_image(40, 48, 10 + i))
+        # a "render" equal to the degraded file, so the crop can be checked
+        write_image(str(tmp_path / 'medium' / 'derain' / f'rain-{i}.png'), random_image(40, 48, i))
+    write_image(str(tmp_path / 'c' / 'a.png'), random_image(40, 40, 7))
+    ds = make([{'task': 'derain', 'layout': 'rain_promptir', 'dataroot': str(tmp_path / 'd')},
+               {'task': 'denoise', 'dataroot': str(tmp_path / 'c')}], gt_size=24,
+              medium_root=str(tmp_path / 'medium'), use_vflip=True)
+    np.random.seed(0)
+    for i in range(len(ds)):
+        s = ds[i]
+        scene = os.path.splitext(os.path.basename(s['gt_path']))[0]
+        assert s['fold'] == fold_of(s['task'], scene)
+        if s['task'] == 'derain':
+            assert s['has_medium'] and torch.equal(s['medium'], s['lq'])  # same window, same flips
+        else:
+            assert not s['has_medium'] and s['medium'].shape == s['gt'].shape
+    os.remove(tmp_path / 'medium' / 'derain' / 'rain-0.png')
+    strict = make([{'task': 'derain', 'layout': 'rain_promptir', 'dataroot': str(tmp_path / 'd')}],
+                  gt_size=24, medium_root=str(tmp_path / 'medium'), bad_samples='raise')
+    with pytest.raises(OSError, match='no stage-1b render of this pair'):
+        [strict[i] for i in range(len(strict))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from perceive_ir_arch.archs import PerceiveIR
 from perceive_ir_arch.losses import DifficultyAdaptivePerceptualLoss
 from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import batch_psnr
 from tests.conftest import TINY
@@ -113,3 +114,29 @@ def test_missing_files_and_bad_proxies_are_named(tmp_path, proxy_file):
     with pytest.raises(ValueError, match='not tasks'):
         DifficultyAdaptivePerceptualLoss(proxies=[{'network': dict(TINY, type='PerceiveIR'),
                                                    'checkpoint': path, 'tasks': ['dedust']}])
+
+
+def test_the_medium_tier_is_cross_fitted_renders_first(tmp_path):
+    nets = [PerceiveIR(**TINY), PerceiveIR(**TINY)]
+    with torch.no_grad():
+        nets[1].embed.weight.mul_(-1)  # two different restorers
+    paths = []
+    for k, net in enumerate(nets):
+        paths.append(str(tmp_path / f'fold{k}.pth'))
+        torch.save({'params': net.state_dict()}, paths[-1])
+    spec = {'network': dict(TINY, type='PerceiveIR'), 'checkpoints': paths}
+    loss_fn = DifficultyAdaptivePerceptualLoss(proxies=[spec])
+    proxy = loss_fn.proxies[0]
+    g = torch.Generator().manual_seed(0)
+    lq, medium = torch.rand(4, 3, 16, 16, generator=g), torch.rand(4, 3, 16, 16, generator=g)
+    fold, has = torch.tensor([0, 1, 0, 1]), torch.tensor([False, False, True, False])
+    out = proxy(lq, fold, medium, has)
+    with torch.no_grad():
+        # fold 0 is rendered by the restorer trained on fold 1, and the other way round
+        assert torch.allclose(out[0], nets[1].eval()(lq[:1])[0].clamp(0, 1), atol=1e-6)
+        assert torch.allclose(out[1], nets[0].eval()(lq[1:2])[0].clamp(0, 1), atol=1e-6)
+        assert torch.equal(out[2], medium[2])  # its stage-1b render
+    with pytest.raises(KeyError, match='needs the sample folds'):
+        proxy(lq)
+    with pytest.raises(ValueError, match='the two stage-1 restorers'):
+        DifficultyAdaptivePerceptualLoss(proxies=[dict(spec, checkpoints=paths[:1])])

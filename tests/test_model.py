@@ -274,3 +274,47 @@ def test_the_best_mean_validation_psnr_is_kept_and_survives_resume(tmp_path):
     assert fresh.best == {'psnr': 25.0, 'iter': 5}
     fresh.note_validation('a', 22.0, 15)
     assert fresh.note_validation('b', 30.0, 15) and fresh.best == {'psnr': 26.0, 'iter': 15}
+
+
+@pytest.mark.parametrize('block,kind,home', [('pixel_opt', 'DegradationContrastiveLoss', 'contrastive_opt'),
+                                             ('perceptual_opt', 'DifficultyAdaptivePerceptualLoss', 'dpl_opt')])
+def test_a_plugin_loss_that_is_no_image_loss_is_refused_in_basicsr_blocks_at_build(tmp_path, block, kind, home):
+    from basicsr.models import build_model
+
+    opt = model_opt(tmp_path, network=dict(TINY, type='PerceiveIR'))
+    opt.update(model_type='SRModel', train=dict(opt['train'], **{block: {'type': kind}}))
+    opt['train'].pop('contrastive_opt')
+    if block == 'perceptual_opt':
+        opt['train'].pop('pixel_opt')
+    with pytest.raises(TypeError, match=rf'train.{block}: {kind} is not an image loss .* put it in '
+                                        rf'train.{home} with model_type: PerceiveIRModel'):
+        build_model(opt)
+
+
+def test_clip_quality_loss_works_as_basicsr_pixel_opt(tmp_path):
+    from basicsr.models import build_model
+
+    from perceive_ir_arch.archs import CLIPQualityPerceiver
+
+    prompts = str(tmp_path / 'prompts.pth')
+    torch.save({'params': CLIPQualityPerceiver('clip_tiny').state_dict()}, prompts)
+    opt = model_opt(tmp_path)
+    opt['model_type'] = 'SRModel'
+    opt['train'] = {k: v for k, v in opt['train'].items() if k != 'contrastive_opt'}
+    opt['train']['perceptual_opt'] = None
+    opt['train']['pixel_opt'] = {'type': 'CLIPQualityLoss', 'clip_model': 'clip_tiny', 'prompt_file': prompts}
+    opt['train']['optim_g'] = {'type': 'Adam', 'lr': 1e-3}  # SRModel's own choices
+    model = build_model(opt)
+    model.feed_data(batch())
+    model.optimize_parameters(1)
+    assert 0 < model.get_current_log()['l_pix'] < 1
+
+
+def test_task_label_needs_are_refused_before_the_first_iteration(tmp_path):
+    from basicsr.models import build_model
+
+    opt = model_opt(tmp_path)
+    opt['datasets'] = {'train': {'type': 'PairedImageDataset', 'name': 'paired'}}
+    with pytest.raises(KeyError, match=r'PairedImageDataset gives no task label per sample, which '
+                                       r'train.contrastive_opt .* need'):
+        build_model(opt)

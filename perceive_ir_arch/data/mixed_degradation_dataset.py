@@ -160,6 +160,9 @@ class MixedDegradationDataset(data.Dataset):
                                        # (the peers' protocol, method.md section 4)
         fold: ~                        # 0 or 1: keep only that half of the pairs (stage 1,
                                        # see data/folds.py); num_folds: 2
+        medium_root: ~                 # stage 2: the stage-1b renders; samples then carry
+                                       # medium (the render, same crop) and has_medium;
+                                       # every training sample carries its fold
         io_backend: {type: disk}       # or lmdb: folder X is read from X.lmdb
         bad_samples: skip              # training default: a sample that cannot be read
                                        # (truncated, not an image, a pair of different
@@ -180,6 +183,8 @@ class MixedDegradationDataset(data.Dataset):
     path of a synthesised sample is a virtual name ``<gt stem>_<task>[<sigma>].png`` beside
     the clean file, which keeps saved outputs apart.
     """
+
+    gives_task_labels = True  # every sample has task and task_id
 
     def __init__(self, opt: dict[str, Any]) -> None:
         super().__init__()
@@ -205,6 +210,8 @@ class MixedDegradationDataset(data.Dataset):
         self.sources = [_build_source(dict(s), f'{name}.sources[{i}]', self.backend, self.train)
                         for i, s in enumerate(sources)]
         fold, folds = opt.get('fold'), int(opt.get('num_folds', 2))
+        self.num_folds = folds
+        self.medium_root = opt.get('medium_root') if self.train else None
         if fold is not None:
             if not 0 <= int(fold) < folds:
                 raise ValueError(f'{name}.fold must be in 0..{folds - 1}, got {fold!r}')
@@ -354,22 +361,50 @@ class MixedDegradationDataset(data.Dataset):
                                  f'{gt_path!r} is {gt.shape[1]}x{gt.shape[0]}; pairs must match')
         sample = {'lq_path': lq_path, 'gt_path': gt_path, 'task': src.task,
                   'task_id': TASKS.index(src.task)}
+        medium = None
+        if self.train:  # which stage-1 fold the pair is in: the cross-fitted medium tier
+            sample['fold'] = fold_of(src.task, item.scene, self.num_folds)
+        if self.medium_root is not None:
+            # the stage-1b render of this pair; a synthesised degradation is new at every
+            # draw, so its medium image is computed by the proxy instead
+            if item.lq is not None:
+                medium = self._medium(src, item, gt.shape)
+            sample['has_medium'] = medium is not None
         if self.train:
             # name a real file in errors (a synthesised lq path does not exist)
-            arrays = self._crop(rng, lq, gt, lq_path if item.lq is not None else gt_path)
+            arrays = self._crop(rng, lq, gt, lq_path if item.lq is not None else gt_path, medium)
             arrays = self._flip(rng, arrays)
         else:
             arrays = {'lq': _center_crop(lq, self.crop_multiple), 'gt': _center_crop(gt, self.crop_multiple)}
         for key, arr in arrays.items():
             sample[key] = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+        if self.medium_root is not None and 'medium' not in sample:
+            sample['medium'] = torch.zeros_like(sample['gt'])  # batches need one shape
         return sample
 
+    def _medium(self, src: _Source, item: _Item, shape: tuple[int, ...]) -> np.ndarray:
+        """The render ``<medium_root>/<task>/<name>.png``, at the (upscaled) pair's size."""
+        path = os.path.join(str(self.medium_root), src.task, item.name + '.png')
+        try:
+            with open(path, 'rb') as f:
+                medium = decode_image(f.read(), path)
+        except FileNotFoundError:
+            raise OSError(f'{path!r}: no stage-1b render of this pair; run render_medium with '
+                          'the same sources (medium_root)') from None
+        medium = fit_to_crop(medium, int(self.gt_size))
+        if medium.shape != shape:
+            raise ValueError(f'render {path!r} is {medium.shape[1]}x{medium.shape[0]} but its pair '
+                             f'is {shape[1]}x{shape[0]}; render it again')
+        return medium
+
     def _crop(self, rng: np.random.Generator, lq: np.ndarray, gt: np.ndarray,
-              lq_path: str) -> dict[str, np.ndarray]:
+              lq_path: str, medium: np.ndarray | None = None) -> dict[str, np.ndarray]:
         size = int(self.gt_size)
         h, w = gt.shape[:2]
         top, left = random_window(rng, h, w, size, lq_path)
         out = {'lq': lq[top:top + size, left:left + size], 'gt': gt[top:top + size, left:left + size]}
+        if medium is not None:  # the same window as its pair
+            out['medium'] = medium[top:top + size, left:left + size]
         if self.positive_crop:  # same degraded image (same noise realisation), elsewhere
             top, left = random_window(rng, h, w, size, lq_path)
             out['lq_pos'] = lq[top:top + size, left:left + size]

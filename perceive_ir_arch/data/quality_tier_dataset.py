@@ -31,6 +31,8 @@ class QualityTierDataset(data.Dataset):
     whole images.  A triplet with a missing member fails at construction, named.
     """
 
+    gives_task_labels = True  # every sample has task and task_id
+
     def __init__(self, opt: dict[str, Any]) -> None:
         super().__init__()
         self.opt = opt

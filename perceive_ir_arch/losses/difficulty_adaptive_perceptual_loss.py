@@ -88,37 +88,56 @@ class VGG16Features(nn.Module):
 
 
 class _Proxy(nn.Module):
-    """A frozen restorer whose outputs are hard negatives for the tasks it handles."""
+    """A frozen restorer whose outputs are hard negatives for the tasks it handles.
+
+    ``checkpoint``: one restorer for every sample.  ``checkpoints: [fold0, fold1]``: the
+    stage-1 medium tier cross-fitted as the release does: a sample of fold f takes the
+    output of the restorer that did not see it (trained on the other fold), read from
+    its stage-1b render when the dataset gives one (``medium_root``), else computed.
+    """
 
     def __init__(self, spec: dict[str, Any], where: str) -> None:
         super().__init__()
         from basicsr.archs import build_network
 
+        from ..pretrained import read_checkpoint
+
         spec = dict(spec)
-        unknown = set(spec) - {'network', 'checkpoint', 'param_key', 'tasks', 'name'}
+        unknown = set(spec) - {'network', 'checkpoint', 'checkpoints', 'param_key', 'tasks', 'name'}
         if unknown:
             raise KeyError(f'{where}: unknown keys {sorted(unknown)}; a proxy has network, '
-                           'checkpoint, param_key, tasks, name')
-        if 'network' not in spec or 'checkpoint' not in spec:
-            raise KeyError(f'{where}: a proxy needs network (a BasicSR network_g block) and checkpoint')
-        path = spec['checkpoint']
-        if not os.path.isfile(str(path)):
-            raise FileNotFoundError(f'{where}.checkpoint: {path!r} does not exist (a trained '
-                                    'BasicSR network, e.g. the stage-1 medium restorer)')
-        self.net = build_network(dict(spec['network']))
-        state = torch.load(path, map_location='cpu', weights_only=True)
+                           'checkpoint (or checkpoints: one per fold), param_key, tasks, name')
+        if 'network' not in spec or ('checkpoint' in spec) == ('checkpoints' in spec):
+            raise KeyError(f'{where}: a proxy needs network (a BasicSR network_g block) and either '
+                           'checkpoint or checkpoints (one per stage-1 fold, cross-fitted)')
+        self.cross_fitted = 'checkpoints' in spec
+        paths = list(spec['checkpoints']) if self.cross_fitted else [spec['checkpoint']]
+        if self.cross_fitted and len(paths) != 2:
+            raise ValueError(f'{where}.checkpoints: the two stage-1 restorers (fold 0, fold 1), '
+                             f'got {len(paths)}')
         key = spec.get('param_key', 'params')
-        if isinstance(state, dict) and key in state:
-            state = state[key]
-        try:
-            self.net.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise RuntimeError(f'{where}: {path!r} does not fit {spec["network"].get("type")}: {exc}') from None
-        freeze(self.net)
+        nets = []
+        for i, path in enumerate(paths):
+            label = f'{where}.checkpoints[{i}]' if self.cross_fitted else f'{where}.checkpoint'
+            if not os.path.isfile(str(path)):
+                raise FileNotFoundError(f'{label}: {path!r} does not exist (a trained BasicSR '
+                                        'network, e.g. the stage-1 medium restorer)')
+            net = build_network(dict(spec['network']))
+            state = read_checkpoint(str(path), label)
+            if isinstance(state, dict) and key in state:
+                state = state[key]
+            try:
+                net.load_state_dict(state, strict=True)
+            except (RuntimeError, TypeError) as exc:
+                raise RuntimeError(f'{label}: {path!r} does not fit {spec["network"].get("type")}: '
+                                   f'{str(exc).splitlines()[0][:300]}') from None
+            nets.append(freeze(net))
+        self.nets = nn.ModuleList(nets)
         tasks = spec.get('tasks')
         bad = [t for t in (tasks or []) if t not in TASKS]
         if bad:
             raise ValueError(f'{where}.tasks: {bad} are not tasks; use {list(TASKS)} or ~ for all')
+        self.tasks = tasks
         self.name = spec.get('name', spec['network'].get('type'))
         self.register_buffer('handles', torch.tensor([tasks is None or t in tasks for t in TASKS]),
                              persistent=False)
@@ -127,8 +146,25 @@ class _Proxy(nn.Module):
         return self
 
     @torch.no_grad()
-    def forward(self, lq: torch.Tensor) -> torch.Tensor:
-        return self.net(lq).float().clamp(0, 1)
+    def forward(self, lq: torch.Tensor, fold: torch.Tensor | None = None,
+                medium: torch.Tensor | None = None,
+                has_medium: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.cross_fitted:
+            return self.nets[0](lq).float().clamp(0, 1)
+        if fold is None:
+            raise KeyError('a cross-fitted proxy (checkpoints: one per fold) needs the sample '
+                           "folds: set datasets.train.medium_root (MixedDegradationDataset)")
+        out = torch.empty_like(lq, dtype=torch.float32)
+        todo = torch.ones(lq.shape[0], dtype=torch.bool, device=lq.device)
+        if medium is not None and has_medium is not None:
+            ready = has_medium.to(lq.device).bool()
+            out[ready] = medium.to(lq.device)[ready].float()
+            todo &= ~ready
+        for k, net in enumerate(self.nets):  # trained on fold k: renders the other fold
+            pick = todo & (fold.to(lq.device) != k)
+            if pick.any():
+                out[pick] = net(lq[pick]).float()
+        return out.clamp(0, 1)
 
 
 @register_loss
@@ -139,7 +175,10 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
 
     Options: ``loss_weight``, ``vgg_pretrained`` (``vgg16-397923af.pth``; true = found by the
     lookup rule; ~ = random, tests only), ``layers`` (feature indices), ``layer_weights``, ``proxies``: a list of
-    ``{network: {type: ..., ...}, checkpoint: path, param_key: params, tasks: [...]}``.
+    ``{network: {type: ..., ...}, checkpoint: path, param_key: params, tasks: [...]}``, or
+    ``checkpoints: [fold0, fold1]`` for the stage-1 medium tier cross-fitted (each sample's
+    medium image from the restorer that did not see it: its stage-1b render when the
+    dataset has ``medium_root``, else computed), as the release does.
     """
 
     def __init__(self, loss_weight: float = 1.0, vgg_pretrained: str | bool | None = None,
@@ -163,12 +202,13 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor, lq: torch.Tensor,
                 task_id: torch.Tensor | None = None, rho: torch.Tensor | None = None,
-                **kwargs) -> torch.Tensor:
+                fold: torch.Tensor | None = None, medium: torch.Tensor | None = None,
+                has_medium: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
         b = pred.shape[0]
         with torch.no_grad():  # fixed images: their features once per step, in one batch
             fixed, coefs = [target.float(), lq.float()], []  # coef: per-sample m_k * lambda_k
             for proxy in self.proxies:
-                out = proxy(lq)
+                out = proxy(lq, fold, medium, has_medium)
                 m = (proxy.handles[task_id] if task_id is not None
                      else torch.ones(b, dtype=torch.bool, device=pred.device)).float()
                 if rho is None:

@@ -60,6 +60,7 @@ class PerceiveIRModel(SRModel):
         if self.nonfinite not in ('raise', 'skip'):
             raise ValueError(f"train.nonfinite: {self.nonfinite!r}; use raise or skip")
         self.skipped_steps = 0
+        self._check_task_labels(train_opt)
         super().init_training_settings()
         logger = get_root_logger()
         net = self.get_bare_model(self.net_g)
@@ -77,6 +78,27 @@ class PerceiveIRModel(SRModel):
             self._init_dpl(dict(train_opt['dpl_opt']))
         fp16 = self.autocast_dtype is torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
+
+    def _check_task_labels(self, train_opt: dict) -> None:
+        """L_cl and a proxy's ``tasks`` list need a task label per sample: refuse, before
+        anything is built, a training set whose type gives none."""
+        from basicsr.utils.registry import DATASET_REGISTRY
+
+        kind = ((self.opt.get('datasets') or {}).get('train') or {}).get('type')
+        if kind is None or kind not in DATASET_REGISTRY:
+            return
+        if getattr(DATASET_REGISTRY.get(kind), 'gives_task_labels', False):
+            return
+        needs = []
+        if train_opt.get('contrastive_opt'):
+            needs.append('train.contrastive_opt (its negatives are the samples of other tasks)')
+        proxies = (train_opt.get('dpl_opt') or {}).get('proxies') or []
+        needs += [f'train.dpl_opt.proxies[{i}].tasks (it masks the samples of other tasks)'
+                  for i, p in enumerate(proxies) if p.get('tasks')]
+        if needs:
+            raise KeyError(f'datasets.train: {kind} gives no task label per sample, which '
+                           + ' and '.join(needs) + ' need; use MixedDegradationDataset, or '
+                           'remove contrastive_opt / set the proxy tasks: ~')
 
     def _init_dpl(self, dpl_opt: dict) -> None:
         from basicsr.data import build_dataset
@@ -107,6 +129,8 @@ class PerceiveIRModel(SRModel):
         self.lq_pos = data['lq_pos'].to(self.device) if 'lq_pos' in data else None
         self.lq_paths = list(data.get('lq_path', []))
         self.task_id = data['task_id'].to(self.device) if 'task_id' in data else None
+        # the cross-fitted medium tier of L_dpl (datasets.train.medium_root)
+        self.medium_tier = {k: data[k].to(self.device) for k in ('fold', 'medium', 'has_medium') if k in data}
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -139,7 +163,8 @@ class PerceiveIRModel(SRModel):
             loss_dict['l_clip'] = self.cri_clip(self.output)
         if self.cri_dpl is not None:
             rho = self.probe.rho_for(self.task_id, self.output.shape[0], self.device)
-            loss_dict['l_dpl'] = self.cri_dpl(self.output, self.gt, lq=self.lq, task_id=self.task_id, rho=rho)
+            loss_dict['l_dpl'] = self.cri_dpl(self.output, self.gt, lq=self.lq, task_id=self.task_id, rho=rho,
+                                              **self.medium_tier)
         if self.cri_perceptual:
             l_percep, l_style = self.cri_perceptual(self.output, self.gt)
             if l_percep is not None:
