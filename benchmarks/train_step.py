@@ -1,12 +1,16 @@
 """Training-step cost of PerceiveIRModel and each loss term's share of it.
 
     python benchmarks/train_step.py [--config demo|paper] [--steps 5] [--device cpu|cuda]
-                                    [--autocast bf16] [--compile]
+                                    [--autocast bf16] [--compile] [--no-renders]
 
 ``demo`` is options/demo/train_demo.yml (batch 8, 48 px crops); ``paper`` is
-options/perceive_ir.yml at batch 1 (256 px crops).  Frozen parts are random stand-ins
-(DINOv2, CLIP, VGG16) built in memory, with a random prompt file and a random medium
-proxy written to a temporary folder: weights change neither time nor memory.  Batches
+options/perceive_ir.yml at batch 2 (256 px crops).  Frozen parts are random stand-ins
+(DINOv2, CLIP, VGG16) built in memory, with a random prompt file and random medium
+proxies (one per fold) written to a temporary folder: weights change neither time nor
+memory.  The medium tier is cross-fitted: samples of tasks other than denoise read their
+stage-1b render (here: a copy of the input), denoise samples are computed by the other
+fold's restorer; ``--no-renders`` computes every sample, the cost of a proxy run on the
+step's crops.  Batches
 are random tensors of the configured size, so the data pipeline is not measured here
 (see benchmarks/data.py).  Prints the iterations per second of whole steps, the peak
 memory, and the share of one step spent in: the network's forward (with the positive
@@ -27,7 +31,7 @@ from _common import machine, stand_in_files, write_results
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = {'demo': ('options/demo/train_demo.yml', None),
-           'paper': ('options/perceive_ir.yml', 1)}
+           'paper': ('options/perceive_ir.yml', 2)}
 
 
 def _options(config: str, tmp: str, device: str, autocast: str | None) -> dict:

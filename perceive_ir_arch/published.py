@@ -1,4 +1,4 @@
-"""Published Perceive-IR results (PSNR dB, SSIM), the quality targets (method.md section 5).
+"""Published Perceive-IR results (PSNR dB, SSIM), the quality targets (docs/method.md section 5).
 
 Keyed by the dataset names that options/test.yml and options/test_5task.yml use, so the
 test table can show the paper's number beside ours.

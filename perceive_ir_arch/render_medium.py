@@ -3,7 +3,7 @@
     python -m perceive_ir_arch.render_medium -opt options/render_medium.yml
 
 Every training pair of fold f is restored by the medium restorer trained on the other
-fold (method.md 1.1), and written to ``<medium_root>/<task>/<name>.png``: the tier-1
+fold (docs/method.md 1.1), and written to ``<medium_root>/<task>/<name>.png``: the tier-1
 ("mediocre") images that ``QualityTierDataset`` reads beside the degraded and clean ones.
 Resumable: images already there are skipped; each file is written to a temporary name
 and renamed, so an interrupted run leaves no partial image.

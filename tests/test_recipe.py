@@ -1,5 +1,5 @@
 """The paper recipe, rehearsed: the shipped option files, unchanged but for the documented
-override set (README, "Rehearsing the recipe"), every stage, on a replica of the real
+override set (docs/recipe.md, "Rehearsing the recipe"), every stage, on a replica of the real
 datasets' folders, with pretrained files in their published formats (tiny where the
 format allows), for the 3-task and the 5-task recipe."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from perceive_ir_arch.data.make_replica import make_replica
 from tests import published_files as pf
 from tests.conftest import REPO, run_python
 
-# the override set, by kind of step (README, "Rehearsing the recipe")
+# the override set, by kind of step (docs/recipe.md, "Rehearsing the recipe")
 RUN = ['num_gpu=0', 'logger:print_freq=1', 'logger:save_checkpoint_freq=2', 'logger:use_tb_logger=false']
 TRAIN = ['datasets:train:num_worker_per_gpu=0', 'datasets:train:batch_size_per_gpu=2',
          'datasets:train:gt_size=32', 'train:total_iter=2', 'train:scheduler:periods=[2]']

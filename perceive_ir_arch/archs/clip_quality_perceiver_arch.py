@@ -1,6 +1,6 @@
 """CLIPQualityPerceiver: frozen CLIP + three learned prompts -> p(terrible, mediocre, excellent).
 
-Stage 1 of Perceive-IR (method.md section 1): class-specific prompt learning (CoOp style)
+Stage 1 of Perceive-IR (docs/method.md section 1): class-specific prompt learning (CoOp style)
 on a frozen CLIP.  Each quality tier has its own 16 context token embeddings, the last one
 initialised from the tier word; the text is the 16 placeholders alone, as the release
 tokenises it (``class_word_in_text``: "X X ... X terrible.").  The image is scored by

@@ -157,7 +157,7 @@ class MixedDegradationDataset(data.Dataset):
         positive_crop: false           # also return lq_pos, a second crop of the same lq
         seed: 0                        # fixes evaluation degradations
         center_crop_multiple: 16       # evaluation: centre-crop lq and gt to a multiple
-                                       # (the peers' protocol, method.md section 4)
+                                       # (the peers' protocol, docs/method.md section 4)
         fold: ~                        # 0 or 1: keep only that half of the pairs (stage 1,
                                        # see data/folds.py); num_folds: 2
         medium_root: ~                 # stage 2: the stage-1b renders; samples then carry

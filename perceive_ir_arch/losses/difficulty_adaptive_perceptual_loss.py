@@ -6,7 +6,7 @@ with D_l the mean absolute difference of VGG16 features at tap l, R the restored
 (anchor), GT the positive, LQ the easy negative and P_k the outputs of frozen proxy
 restorers (hard negatives).  m_k = 1 when proxy k handles the sample's task;
 lambda_k = 1.25 when PSNR(P_k, GT) <= rho (the model's own probe PSNR for that task),
-else 0.75 (method.md section 3).
+else 0.75 (docs/method.md section 3).
 """
 from __future__ import annotations
 
