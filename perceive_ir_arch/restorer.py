@@ -212,9 +212,15 @@ class Restorer:
         if self.tile is not None:
             return self.tile if max(height, width) > self.tile else None
         size = 2 if self.dtype is not None else 4
-        if _tiling.estimate_bytes(self.net, height * width, size) <= self._budget():
+        per_pixel = self._bytes_per_pixel(size)
+        if per_pixel * height * width <= self._budget():
             return None
-        return _tiling.tile_for_budget(self.net, self._budget(), size)
+        return _tiling.tile_for_budget(per_pixel, self._budget())
+
+    def _bytes_per_pixel(self, element_size: int) -> int:
+        """The network's own estimate; for networks without one, a width-64 PerceiveIR's."""
+        estimate = getattr(self.net, 'inference_bytes', None)
+        return estimate(1, element_size) if estimate else 64 * 128 * element_size // 4
 
     def _run(self, x: torch.Tensor, **guidance: torch.Tensor) -> torch.Tensor:
         if self.dtype is None:
@@ -236,8 +242,9 @@ class Restorer:
                 out = self._run(one.to(self.device))
             else:
                 one = one.cpu()  # the full image never goes to the device at once
-                guidance = (_tiling.whole_image_guidance(self.net, one, tile, self.device)
-                            if hasattr(self.net, 'semantic_features') else {})
+                # networks that guide themselves see the whole image in every tile
+                whole = getattr(self.net, 'whole_image_guidance', None)
+                guidance = whole(one, tile, self.device) if whole else {}
                 out = _tiling.restore_tiled(self._run, one, tile, self.overlap, self.device,
                                             guidance, progress)
             outs.append(out.float().clamp_(0, 1).to(where))
