@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from . import _tiling
-from .pretrained import PretrainedFileError, describe, locate, mismatch, read_checkpoint
+from .pretrained import PretrainedFileError, describe, locate, mismatch, network_params, read_checkpoint
 from .utils.files import atomic_torch_save
 
 __all__ = ['FORMAT', 'Restorer', 'create_restorer', 'save_restorer', 'load_network',
@@ -140,19 +140,12 @@ def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
             # the file is not in the restorer: the argument names it, else the lookup rule
             encoder = _semantic_encoder(network_opt, semantic_weights or True, name['semantic_weights'])
     else:
-        keys = [param_key] if param_key else ['params_ema', 'params']
-        key = next((k for k in keys if isinstance(data.get(k), Mapping)), None)
-        if key is None:
-            raise PretrainedFileError(
-                f'{name["weights"]}: {weights} is {describe(data)}, not a restorer: give a restorer '
-                f'file (perceive-ir pack) or a BasicSR net_g_*.pth with its {name["opt"]} '
-                f'(looked for {" or ".join(keys)})')
+        params = network_params(data, str(weights), name['weights'], param_key)
         if opt is None:
-            raise ValueError(f'{name["weights"]}: {weights} is a BasicSR checkpoint ({key}); give the option '
+            raise ValueError(f'{name["weights"]}: {weights} is a BasicSR checkpoint (params); give the option '
                              f'file whose network_g built it ({name["opt"]}), or convert it once with '
                              '`perceive-ir pack`')
         network_opt = dict(read_options(opt)['network_g'])
-        params = data[key]
         encoder = None
         if network_opt.get('type') == 'PerceiveIR' and network_opt.get('semantic_guidance', True):
             given = network_opt.get('semantic_pretrained')
