@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import collections.abc
-import difflib
 import functools
 import inspect
 import types
@@ -12,6 +11,8 @@ from typing import Any, Callable, TypeVar
 
 from basicsr.utils.registry import (ARCH_REGISTRY, DATASET_REGISTRY, LOSS_REGISTRY,
                                     METRIC_REGISTRY, MODEL_REGISTRY, Registry)
+
+from .utils.suggest import did_you_mean
 
 __all__ = ['register_arch', 'register_dataset', 'register_loss', 'register_metric',
            'register_model', 'lookup']
@@ -101,8 +102,7 @@ def _checked_options(cls: type) -> type:
         if unknown:
             hints = []
             for key in unknown:
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                hints.append(f'{key!r}' + (f' (did you mean {close[0]!r}?)' if close else ''))
+                hints.append(f'{key!r}' + did_you_mean(key, known))
             raise TypeError(f'{cls.__name__}: unknown option {", ".join(hints)}; '
                             f'its options are {", ".join(known)}')
         for key, value in kwargs.items():
@@ -130,7 +130,6 @@ def lookup(registry: Registry, name: str, option: str) -> Any:
     if name in registry:
         return registry.get(name)
     names = sorted(registry.keys())
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-    hint = f' Did you mean {", ".join(map(repr, close))}?' if close else ''
-    raise KeyError(f'{option}: {name!r} is not in the {registry._name} registry.{hint} '
+    raise KeyError(f'{option}: {name!r} is not in the {registry._name} registry.'
+                   f'{did_you_mean(name, names, n=3, cutoff=0.5, sentence=True)} '
                    f'Registered: {", ".join(names)}')

@@ -1,12 +1,10 @@
-"""Restoring an image in overlapping tiles with bounded memory.
+"""Restoring an image in overlapping tiles with bounded memory: tiles and blending only.
 
 The image and the output accumulator stay on the CPU; one tile at a time goes to the
-device.  Overlaps are blended with a raised-cosine ramp, so seams do not show.  For
-PerceiveIR the guidance (DINOv2 class tokens and the degradation vector z) is computed
-once for the whole image and shared by every tile, as the network sees it untiled:
-the class tokens from a copy downscaled towards the encoder's input size, z from the
-CFE features averaged over the whole image (tile by tile, exactly the global mean
-pool apart from the CFE's zero padding at tile borders).
+device.  Overlaps are blended with a raised-cosine ramp, so seams do not show.  What a
+network needs to guide every tile as the whole image (``whole_image_guidance``) and its
+memory per pixel (``inference_bytes``) are the network's own methods; ``Restorer.plan``
+decides when to tile.
 """
 from __future__ import annotations
 
@@ -15,12 +13,7 @@ from typing import Callable, Iterator
 
 import torch
 
-__all__ = ['tile_starts', 'blend_window', 'tiles', 'whole_image_guidance', 'restore_tiled',
-           'estimate_bytes', 'tile_for_budget']
-
-# Peak activation memory of PerceiveIR inference per pixel and per unit of width `dim`
-# (fp32), measured on CPU: about 6 KB/px at dim 48 for 256^2 and 4.9 KB/px for 512^2.
-_BYTES_PER_PIXEL_PER_DIM = 128
+__all__ = ['tile_starts', 'blend_window', 'tiles', 'restore_tiled', 'tile_for_budget']
 
 
 def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
@@ -61,29 +54,6 @@ def tiles(h: int, w: int, tile: int, overlap: int) -> Iterator[tuple[int, int, i
 
 
 @torch.no_grad()
-def whole_image_guidance(net: torch.nn.Module, x: torch.Tensor, tile: int,
-                         device: torch.device) -> dict[str, torch.Tensor]:
-    """``forward`` keyword arguments (semantic=..., z=...) computed once for the whole
-    image ``x`` (1 x 3 x H x W, any device) without moving all of it to ``device``."""
-    guidance: dict[str, torch.Tensor] = {}
-    encoder = getattr(net, 'semantic_encoder', None)
-    if encoder is not None:
-        guidance['semantic'] = net.semantic_features(encoder.shrink(x).to(device))
-    cfe = getattr(net, 'cfe', None)
-    if cfe is not None:
-        step = max(16, tile // 16 * 16)  # the CFE strides by 16: aligned tiles pool exactly
-        total, count = None, 0
-        for y0 in range(0, x.shape[-2], step):
-            for x0 in range(0, x.shape[-1], step):
-                feat = cfe.features(x[..., y0:y0 + step, x0:x0 + step].to(device))
-                s = feat.float().sum(dim=(2, 3))
-                total = s if total is None else total + s
-                count += feat.shape[-2] * feat.shape[-1]
-        guidance['z'] = cfe.head((total / count).to(feat.dtype))
-    return guidance
-
-
-@torch.no_grad()
 def restore_tiled(run: Callable[..., torch.Tensor], x: torch.Tensor, tile: int, overlap: int,
                   device: torch.device, guidance: dict[str, torch.Tensor] | None = None,
                   progress: Callable[[int], None] | None = None) -> torch.Tensor:
@@ -105,15 +75,7 @@ def restore_tiled(run: Callable[..., torch.Tensor], x: torch.Tensor, tile: int, 
     return out.div_(weight)  # in place: a 4096^2 image's accumulators are 270 MB each
 
 
-def estimate_bytes(net: torch.nn.Module, pixels: int, element_size: int = 4) -> int:
-    """Rough peak inference memory of ``net`` on ``pixels`` pixels (activations only)."""
-    width = int(getattr(net, 'config', {}).get('dim', 64))
-    return pixels * width * _BYTES_PER_PIXEL_PER_DIM * element_size // 4
-
-
-def tile_for_budget(net: torch.nn.Module, budget: int, element_size: int = 4,
-                    multiple: int = 16, minimum: int = 64) -> int:
-    """The largest square tile (a multiple of ``multiple``) whose estimate fits ``budget``."""
-    per_pixel = max(estimate_bytes(net, 1, element_size), 1)
-    side = int(math.sqrt(budget / per_pixel)) // multiple * multiple
+def tile_for_budget(bytes_per_pixel: int, budget: int, multiple: int = 16, minimum: int = 64) -> int:
+    """The largest square tile (a multiple of ``multiple``) that fits ``budget``."""
+    side = int(math.sqrt(budget / max(bytes_per_pixel, 1))) // multiple * multiple
     return max(side, minimum)

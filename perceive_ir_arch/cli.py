@@ -167,63 +167,36 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
     from tqdm import tqdm
 
-    from perceive_ir_arch.archs import QUALITY_TIERS, CLIPQualityPerceiver
     from perceive_ir_arch.data._files import decode_image
+    from perceive_ir_arch.scoring import create_scorer
     from perceive_ir_arch.utils import atomic_write_text
 
-    from perceive_ir_arch.pretrained import locate
-
-    os.environ.setdefault('HF_HUB_OFFLINE', '1')
     try:
-        clip_file = (args.clip_weights if args.clip_model == 'clip_tiny'
-                     else locate(f'clip_{args.clip_model}', args.clip_weights or True, '--clip-weights'))
-        perceiver = CLIPQualityPerceiver(args.clip_model, clip_file, prompt_file=args.prompts,
-                                         pretrained_option='--clip-weights')
+        scorer = create_scorer(args.prompts, clip_model=args.clip_model, clip_weights=args.clip_weights,
+                               device=_device(args.device, 'score'), batch_size=args.batch_size,
+                               flag='--clip-weights')
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir score: {exc}') from None
-    device = _device(args.device, 'score')
-    perceiver = perceiver.to(device).eval()
-    with torch.no_grad():
-        text = perceiver.text_features()
-
     paths = _expand(args.inputs)
     if not paths:
         raise SystemExit('perceive-ir score: no images found in ' + ', '.join(args.inputs))
-    rows, failed = [], []
-    batch: list[tuple[str, torch.Tensor]] = []
+    read, failed = [], []
 
-    def flush() -> None:
-        if not batch:
-            return
-        x = torch.cat([t for _, t in batch]).to(device)
-        with torch.no_grad():
-            p = perceiver.logits(x, text=text).softmax(-1).cpu().numpy()
-        for (path, _), probs in zip(batch, p):
-            rows.append({'path': path, **{f'p_{t}': float(v) for t, v in zip(QUALITY_TIERS, probs)},
-                         'score': float(np.dot(probs, np.arange(len(probs))))})
-        batch.clear()
+    def images():
+        for path in tqdm(paths, desc='scoring', unit='img', disable=args.quiet or len(paths) < 2):
+            try:
+                with open(path, 'rb') as f:
+                    img = decode_image(f.read(), path)
+            except OSError as exc:
+                failed.append((path, str(exc)))
+                continue
+            read.append(path)
+            yield img
 
-    for path in tqdm(paths, desc='scoring', unit='img', disable=args.quiet or len(paths) < 2):
-        try:
-            with open(path, 'rb') as f:
-                img = decode_image(f.read(), path)
-        except OSError as exc:
-            failed.append((path, str(exc)))
-            continue
-        t = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
-        # resize here, one image at a time: any size goes into one batch
-        batch.append((path, F.interpolate(t, size=perceiver.image_size, mode='bicubic',
-                                          align_corners=False, antialias=True).clamp(0, 1)))
-        if len(batch) == args.batch_size:
-            flush()
-    flush()
-
-    fields = ['path'] + [f'p_{t}' for t in QUALITY_TIERS] + ['score']
+    rows = [{'path': path, **row} for path, row in zip(read, list(scorer.score_many(images())))]
+    fields = ['path'] + [f'p_{t}' for t in scorer.tiers] + ['score']
     width = max([len(r['path']) for r in rows] + [4])
     print(f'{"path":<{width}}  ' + '  '.join(f'{f:>12}' for f in fields[1:]))
     for r in rows:

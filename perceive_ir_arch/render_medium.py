@@ -27,15 +27,12 @@ def _load_restorer(net_opt: dict, path: str, param_key: str, device: torch.devic
                    option: str) -> torch.nn.Module:
     from basicsr.archs import build_network
 
+    from .pretrained import load_network_file
+
     if not os.path.isfile(path):
         raise FileNotFoundError(f'{option}: {path!r} does not exist; train it with '
                                 'options/train_medium_restorer.yml (stage 1a)')
-    net = build_network(dict(net_opt))
-    state = torch.load(path, map_location='cpu', weights_only=True)
-    if isinstance(state, dict) and param_key in state:
-        state = state[param_key]
-    net.load_state_dict(state, strict=True)
-    return net.to(device).eval()
+    return load_network_file(build_network(dict(net_opt)), path, option, param_key).to(device).eval()
 
 
 def render_medium(opt: dict[str, Any], device: torch.device | None = None,

@@ -1,10 +1,7 @@
-"""Restore photos in Python: ``create_restorer(weights)`` and the restorer file format.
+"""Restore photos in Python: ``create_restorer(weights)`` -> ``Restorer``.
 
-A restorer file (``save_restorer``) holds everything ``--weights`` needs: the network as
-data (its BasicSR ``network_g`` block, without file paths), its parameters, and which
-semantic encoder it was trained with.  Frozen pretrained parts are never inside; the
-DINOv2 file is found at load time (see ``create_restorer``).  BasicSR's own
-``net_g_*.pth`` files work too, with the option file that built them.
+The weights are a restorer file (``save_restorer``, ``perceive-ir pack``; the format is
+``restorer_file.py``) or a BasicSR ``net_g_*.pth`` with the option file that built it.
 
 Example (a tiny random network, so that it runs anywhere):
 
@@ -24,7 +21,6 @@ Example (a tiny random network, so that it runs anywhere):
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Mapping, TypeVar
 
 import numpy as np
@@ -32,14 +28,11 @@ import torch
 from torch import nn
 
 from . import _tiling
-from .pretrained import PretrainedFileError, describe, locate, mismatch, read_checkpoint
-from .utils.files import atomic_torch_save
+from .restorer_file import FORMAT, load_network, read_options, save_restorer
 
 __all__ = ['FORMAT', 'Restorer', 'create_restorer', 'save_restorer', 'load_network',
            'read_options', 'parse_memory', 'select_device']
 
-FORMAT = 'perceive-ir-restorer'
-_VERSION = 2  # 2: semantic_antialias recorded (version 1 files resized with antialiasing)
 _HALF = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 Image = TypeVar('Image')
 
@@ -68,115 +61,6 @@ def select_device(name: str | torch.device = 'auto') -> torch.device:
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError(f'device {name!r} asked for, but no CUDA device is available')
     return device
-
-
-# -- the file format -------------------------------------------------------------------
-def save_restorer(path: str, net: nn.Module, network_opt: Mapping[str, Any] | None = None,
-                  params: Mapping[str, torch.Tensor] | None = None) -> None:
-    """Write a restorer file: ``network_opt`` (a BasicSR ``network_g`` block; PerceiveIR
-    knows its own), ``params`` (default: ``net.state_dict()``) and the semantic encoder's
-    identity.  Atomic: an interrupted save leaves no file."""
-    opt = dict(network_opt if network_opt is not None else getattr(net, 'config', {}))
-    if 'type' not in opt:
-        raise ValueError(f'save_restorer: {type(net).__name__} does not record its options; '
-                         'pass network_opt (the network_g block that built it)')
-    pretrained = opt.pop('semantic_pretrained', None)
-    semantic = None
-    if opt['type'] == 'PerceiveIR' and opt.get('semantic_guidance', True):
-        random = getattr(net, 'semantic_random', pretrained is None)
-        semantic = {'name': opt.get('semantic_encoder', 'dinov2_vitb14'), 'random': bool(random)}
-    state = params if params is not None else net.state_dict()
-    atomic_torch_save({'format': FORMAT, 'version': _VERSION, 'network': opt, 'semantic': semantic,
-                       'params': {k: v.detach().cpu() for k, v in state.items()}}, path)
-
-
-def read_options(opt: str | Mapping[str, Any]) -> dict:
-    """A BasicSR option file (or dict) that has a network_g block."""
-    if isinstance(opt, Mapping):
-        return dict(opt)
-    import yaml
-
-    try:
-        with open(opt) as f:
-            data = yaml.safe_load(f)
-    except OSError as exc:
-        raise FileNotFoundError(f'option file {opt!r}: {exc.strerror or exc}') from None
-    if not isinstance(data, dict) or not isinstance(data.get('network_g'), dict):
-        raise ValueError(f'option file {opt!r} has no network_g block')
-    return data
-
-
-def _load_params(net: nn.Module, params: Mapping[str, torch.Tensor], where: str) -> None:
-    problem = mismatch(net.state_dict(), params)
-    if problem:
-        raise ValueError(f'{where} does not fit the network {type(net).__name__}: {problem}')
-    net.load_state_dict(params, strict=True)
-
-
-def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
-                 semantic_weights: str | None = None, param_key: str | None = None,
-                 flags: Mapping[str, str] | None = None) -> nn.Module:
-    """Build the network a restorer file (or a BasicSR ``net_g`` file + ``opt``) describes,
-    with its weights, in eval mode on the CPU.  Nothing is unpickled that could run code.
-
-    ``flags`` renames the arguments in messages (``{'weights': '--weights', ...}`` for the
-    command); a restorer trained with the real semantic encoder finds its file by the
-    lookup rule of ``perceive_ir_arch.pretrained`` unless ``semantic_weights`` names it."""
-    from basicsr.archs import build_network
-
-    name = {'weights': 'weights', 'opt': 'opt', 'semantic_weights': 'semantic_weights', **(flags or {})}
-    if not os.path.isfile(str(weights)):
-        raise FileNotFoundError(f'{name["weights"]}: weights file {weights!r} does not exist')
-    data = read_checkpoint(str(weights), name['weights'])
-    if not isinstance(data, dict):
-        raise PretrainedFileError(f'{name["weights"]}: {weights} holds {describe(data)}, not a checkpoint')
-    if data.get('format') == FORMAT:
-        network_opt, params = dict(data['network']), data['params']
-        if data.get('version', 1) < 2 and network_opt.get('type') == 'PerceiveIR':
-            network_opt.setdefault('semantic_antialias', True)  # what version 1 networks ran
-        semantic = data.get('semantic')
-        encoder = None
-        if semantic and not semantic.get('random'):
-            # the file is not in the restorer: the argument names it, else the lookup rule
-            encoder = _semantic_encoder(network_opt, semantic_weights or True, name['semantic_weights'])
-    else:
-        keys = [param_key] if param_key else ['params_ema', 'params']
-        key = next((k for k in keys if isinstance(data.get(k), Mapping)), None)
-        if key is None:
-            raise PretrainedFileError(
-                f'{name["weights"]}: {weights} is {describe(data)}, not a restorer: give a restorer '
-                f'file (perceive-ir pack) or a BasicSR net_g_*.pth with its {name["opt"]} '
-                f'(looked for {" or ".join(keys)})')
-        if opt is None:
-            raise ValueError(f'{name["weights"]}: {weights} is a BasicSR checkpoint ({key}); give the option '
-                             f'file whose network_g built it ({name["opt"]}), or convert it once with '
-                             '`perceive-ir pack`')
-        network_opt = dict(read_options(opt)['network_g'])
-        params = data[key]
-        encoder = None
-        if network_opt.get('type') == 'PerceiveIR' and network_opt.get('semantic_guidance', True):
-            given = network_opt.get('semantic_pretrained')
-            if given not in (None, False) or semantic_weights is not None:
-                encoder = (_semantic_encoder(network_opt, semantic_weights, name['semantic_weights'])
-                           if semantic_weights is not None else
-                           _semantic_encoder(network_opt, given, 'network_g.semantic_pretrained'))
-    net = build_network(network_opt)
-    del encoder  # the network holds the shared encoder now
-    _load_params(net, params, repr(weights))
-    return net.eval()
-
-
-def _semantic_encoder(network_opt: dict, value: str | bool, label: str):
-    """Build the frozen semantic encoder (a path, or true for the lookup rule) so that a wrong
-    or missing file is reported under ``label``, the name the user wrote; the network built
-    next shares this encoder."""
-    from .archs.semantic_encoder import build_semantic_encoder
-
-    encoder_name = network_opt.get('semantic_encoder', 'dinov2_vitb14')
-    path = locate(encoder_name, value, label)
-    network_opt['semantic_pretrained'] = path
-    return build_semantic_encoder(encoder_name, path, option=label,
-                                  antialias=bool(network_opt.get('semantic_antialias', False)))
 
 
 # -- restoring -------------------------------------------------------------------------
@@ -212,9 +96,15 @@ class Restorer:
         if self.tile is not None:
             return self.tile if max(height, width) > self.tile else None
         size = 2 if self.dtype is not None else 4
-        if _tiling.estimate_bytes(self.net, height * width, size) <= self._budget():
+        per_pixel = self._bytes_per_pixel(size)
+        if per_pixel * height * width <= self._budget():
             return None
-        return _tiling.tile_for_budget(self.net, self._budget(), size)
+        return _tiling.tile_for_budget(per_pixel, self._budget())
+
+    def _bytes_per_pixel(self, element_size: int) -> int:
+        """The network's own estimate; for networks without one, a width-64 PerceiveIR's."""
+        estimate = getattr(self.net, 'inference_bytes', None)
+        return estimate(1, element_size) if estimate else 64 * 128 * element_size // 4
 
     def _run(self, x: torch.Tensor, **guidance: torch.Tensor) -> torch.Tensor:
         if self.dtype is None:
@@ -236,8 +126,9 @@ class Restorer:
                 out = self._run(one.to(self.device))
             else:
                 one = one.cpu()  # the full image never goes to the device at once
-                guidance = (_tiling.whole_image_guidance(self.net, one, tile, self.device)
-                            if hasattr(self.net, 'semantic_features') else {})
+                # networks that guide themselves see the whole image in every tile
+                whole = getattr(self.net, 'whole_image_guidance', None)
+                guidance = whole(one, tile, self.device) if whole else {}
                 out = _tiling.restore_tiled(self._run, one, tile, self.overlap, self.device,
                                             guidance, progress)
             outs.append(out.float().clamp_(0, 1).to(where))

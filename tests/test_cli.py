@@ -69,3 +69,23 @@ def test_console_script_is_installed(tmp_path, prompts):
     import shutil
     import sys
     assert shutil.which('perceive-ir', path=os.path.dirname(sys.executable))
+
+
+def test_the_scoring_api_runs_its_docstring_and_equals_the_command(tmp_path, prompts):
+    import doctest
+
+    import perceive_ir_arch.scoring
+    from perceive_ir_arch.scoring import create_scorer
+
+    result = doctest.testmod(perceive_ir_arch.scoring)
+    assert result.attempted >= 5 and result.failed == 0
+    path = os.path.join(SAMPLES, 'test', 'chelsea.png')
+    out = tmp_path / 'q.json'
+    assert main(['score', path, '--prompts', prompts, '--clip-model', 'clip_tiny', '--json', str(out),
+                 '--quiet', '--device', 'cpu']) == 0
+    from perceive_ir_arch.data._files import decode_image
+
+    with open(path, 'rb') as f:
+        row = create_scorer(prompts, clip_model='clip_tiny', device='cpu').score(decode_image(f.read(), path))
+    command = json.load(open(out))[0]
+    assert all(abs(command[k] - row[k]) < 1e-6 for k in row)

@@ -108,7 +108,7 @@ def test_missing_files_and_bad_proxies_are_named(tmp_path, proxy_file):
         DifficultyAdaptivePerceptualLoss(proxies=[{'network': {'type': 'PerceiveIR'},
                                                    'checkpoint': str(tmp_path / 'none.pth')}])
     path, _ = proxy_file
-    with pytest.raises(RuntimeError, match='does not fit PerceiveIR'):
+    with pytest.raises(ValueError, match=r'proxies\[0\].checkpoint: .* does not fit the network PerceiveIR: \d+ of another shape'):
         DifficultyAdaptivePerceptualLoss(proxies=[{'network': dict(TINY, type='PerceiveIR', dim=8),
                                                    'checkpoint': path}])
     with pytest.raises(ValueError, match='not tasks'):

@@ -295,8 +295,7 @@ def test_the_command_names_its_flags_and_never_shows_a_traceback(tmp_path, files
     out = str(tmp_path / 'out')
     cases = [
         (['--weights', files['timm']], f"perceive-ir restore: --weights: {files['timm']} is a DINOv2 ViT/14 "
-         '(embed 16, 4 blocks), not a restorer: give a restorer file (perceive-ir pack) or a BasicSR '
-         'net_g_*.pth with its --opt (looked for params_ema or params)'),
+         '(embed 16, 4 blocks), not the checkpoint of a trained network (looked for params_ema or params)'),
         (['--weights', restorer, '--semantic-weights', str(tmp_path / 'missing.safetensors')],
          f"perceive-ir restore: --semantic-weights: weight file {str(tmp_path / 'missing.safetensors')!r} "
          'does not exist.'),

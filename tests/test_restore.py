@@ -11,7 +11,7 @@ import torch
 
 import perceive_ir_arch.restorer
 from perceive_ir_arch import PerceiveIR, create_restorer, save_restorer
-from perceive_ir_arch._tiling import blend_window, tiles, whole_image_guidance
+from perceive_ir_arch._tiling import blend_window, tiles
 from perceive_ir_arch.cli import main
 from perceive_ir_arch.utils.image_io import apply_orientation, read_photo, write_photo
 from tests.conftest import SAMPLES, TINY, random_image, write_image, write_yaml
@@ -137,14 +137,18 @@ def test_tiles_cover_the_image_and_blend_weights_sum_to_one_inside():
     assert cover.min() > 0.5  # no pixel is left without weight
 
 
-def test_whole_image_guidance_equals_the_networks_own_when_one_tile_holds_it():
-    net = tiny_net(seed=2)
+@pytest.mark.parametrize('cfe', ['release', 'airnet'])
+def test_whole_image_guidance_equals_the_networks_own_when_one_tile_holds_it(cfe):
+    torch.manual_seed(2)
+    net = PerceiveIR(**dict(TINY, cfe_variant=cfe)).eval()
     x = torch.rand(1, 3, 64, 80)
-    g = whole_image_guidance(net, x, tile=128, device=torch.device('cpu'))
+    g = net.whole_image_guidance(x, tile=128, device=torch.device('cpu'))
     assert torch.allclose(g['z'], net.degradation_vector(x), atol=1e-6)
     assert torch.allclose(g['semantic'], net.semantic_features(x), atol=1e-6)
-    g16 = whole_image_guidance(net, x, tile=16, device=torch.device('cpu'))  # 20 tiles
+    g16 = net.whole_image_guidance(x, tile=16, device=torch.device('cpu'))  # 20 tiles
     assert torch.nn.functional.cosine_similarity(g16['z'], g['z']).item() > 0.99
+    plain = PerceiveIR(**dict(TINY, semantic_guidance=False, degradation_guidance=False))
+    assert plain.whole_image_guidance(x, 16, torch.device('cpu')) == {}  # nothing to share
 
 
 def test_tiled_and_whole_image_restoration_agree_closely(weights):

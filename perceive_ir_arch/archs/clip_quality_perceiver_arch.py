@@ -19,7 +19,8 @@ from torch import nn
 
 from .._registry import register_arch
 from ._frozen import HoldsFrozen, freeze, seeded_build
-from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
+from ..pretrained import (PretrainedFileError, describe, load_strict, network_params, pretrained_part,
+                          pretrained_state, read_checkpoint)
 
 __all__ = ['CLIPQualityPerceiver', 'CLIP_ARCHS', 'QUALITY_TIERS']
 
@@ -133,11 +134,7 @@ class CLIPQualityPerceiver(HoldsFrozen):
         if not os.path.isfile(path):
             raise FileNotFoundError(f'{option}: prompt checkpoint {path!r} does not exist; '
                                     'train it with options/train_quality_perceiver.yml (stage 1)')
-        state = torch.load(path, map_location='cpu', weights_only=True)
-        for key in ('params_ema', 'params'):
-            if isinstance(state, dict) and key in state:
-                state = state[key]
-                break
+        state = network_params(read_checkpoint(path, option), path, option)
         if not isinstance(state, dict) or set(state) not in ({'ctx'}, {'ctx', 'tokens'}):
             found = sorted(state) if isinstance(state, dict) else type(state).__name__
             raise KeyError(f'{option}: {path!r} is not a quality-perceiver checkpoint; expected '

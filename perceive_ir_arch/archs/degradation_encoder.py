@@ -8,11 +8,41 @@ from torch import nn
 __all__ = ['CompactFeatureExtractor', 'build_degradation_encoder']
 
 
-class CompactFeatureExtractor(nn.Module):
+class _PooledEncoder(nn.Module):
+    """Convolutional ``features``, a global average, then ``head``: z of an image of any
+    size, also computed tile by tile without the whole image on the device."""
+
+    stride = 1  # the features' total stride
+
+    def head(self, pooled: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).mean(dim=(2, 3)))
+
+    @torch.no_grad()
+    def pooled_over_tiles(self, x: torch.Tensor, tile: int, device: torch.device) -> torch.Tensor:
+        """z of the whole image ``x`` (any device), its features averaged tile by tile;
+        tiles aligned to the stride pool exactly, apart from the zero padding at their
+        borders."""
+        step = max(self.stride, tile // self.stride * self.stride)
+        total, count, feat = None, 0, None
+        for y0 in range(0, x.shape[-2], step):
+            for x0 in range(0, x.shape[-1], step):
+                feat = self.features(x[..., y0:y0 + step, x0:x0 + step].to(device))
+                s = feat.float().sum(dim=(2, 3))
+                total = s if total is None else total + s
+                count += feat.shape[-2] * feat.shape[-1]
+        return self.head((total / count).to(feat.dtype))
+
+
+class CompactFeatureExtractor(_PooledEncoder):
     """The release's CFE: four stride-2 conv3x3 + GELU, global average pool, linear.
 
     Widths are dim/4, dim/2, 3dim/4, dim (32, 64, 96, 128 for dim = 128).
     """
+
+    stride = 16
 
     def __init__(self, dim: int = 128) -> None:
         super().__init__()
@@ -26,9 +56,6 @@ class CompactFeatureExtractor(nn.Module):
     def head(self, pooled: torch.Tensor) -> torch.Tensor:
         """Spatially averaged features (B x dim) -> z; tiled inference averages over tiles."""
         return F.normalize(self.fc(pooled), dim=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).mean(dim=(2, 3)))
 
 
 class _ResBlock(nn.Module):
@@ -46,11 +73,13 @@ class _ResBlock(nn.Module):
         return self.act(self.body(x) + self.skip(x))
 
 
-class AirNetLikeEncoder(nn.Module):
+class AirNetLikeEncoder(_PooledEncoder):
     """The paper figure's CFE: AirNet-style residual encoder, pool, linear-LReLU-linear.
 
     Widths dim/2, dim, 2dim (64, 128, 256 for dim = 128), as AirNet's CBDE.
     """
+
+    stride = 4
 
     def __init__(self, dim: int = 128) -> None:
         super().__init__()
@@ -62,9 +91,6 @@ class AirNetLikeEncoder(nn.Module):
 
     def head(self, pooled: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.mlp(pooled), dim=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).mean(dim=(2, 3)))
 
 
 _VARIANTS = {'release': CompactFeatureExtractor, 'airnet': AirNetLikeEncoder}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import bisect
-import difflib
 import logging
 import os
 import re
@@ -15,6 +14,7 @@ import torch
 from torch.utils import data
 
 from .._registry import register_dataset
+from ..utils.suggest import did_you_mean
 from ._crop import fit_to_crop, random_window
 from ._files import decode_image, index_folder, lmdb_path_of
 from .degradations import SYNTHESIZERS
@@ -57,9 +57,8 @@ class _Source:
 def _check_keys(src: dict, where: str) -> None:
     for key in src:
         if key not in _SOURCE_KEYS:
-            close = difflib.get_close_matches(key, sorted(_SOURCE_KEYS), n=1)
-            hint = f' (did you mean {close[0]!r}?)' if close else ''
-            raise KeyError(f'{where}: unknown key {key!r}{hint}; allowed: {sorted(_SOURCE_KEYS)}')
+            raise KeyError(f'{where}: unknown key {key!r}{did_you_mean(key, _SOURCE_KEYS)}; '
+                           f'allowed: {sorted(_SOURCE_KEYS)}')
 
 
 def _stable_hash(text: str) -> int:
@@ -75,9 +74,8 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     if layout_name is None:
         raise KeyError(f'{where}.layout: required for task {task!r}; one of {sorted(LAYOUTS)}')
     if layout_name not in LAYOUTS:
-        close = difflib.get_close_matches(str(layout_name), sorted(LAYOUTS), n=1)
-        hint = f' (did you mean {close[0]!r}?)' if close else ''
-        raise ValueError(f'{where}.layout: {layout_name!r} is not a layout{hint}; one of {sorted(LAYOUTS)}')
+        raise ValueError(f'{where}.layout: {layout_name!r} is not a layout{did_you_mean(layout_name, LAYOUTS)}; '
+                         f'one of {sorted(LAYOUTS)}')
     layout = LAYOUTS[layout_name]
     repeat = int(src.get('repeat', 1))
     if repeat < 1:

@@ -15,7 +15,6 @@ import os
 from typing import Any, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register_loss
@@ -100,7 +99,7 @@ class _Proxy(nn.Module):
         super().__init__()
         from basicsr.archs import build_network
 
-        from ..pretrained import read_checkpoint
+        from ..pretrained import load_network_file
 
         spec = dict(spec)
         unknown = set(spec) - {'network', 'checkpoint', 'checkpoints', 'param_key', 'tasks', 'name'}
@@ -115,7 +114,6 @@ class _Proxy(nn.Module):
         if self.cross_fitted and len(paths) != 2:
             raise ValueError(f'{where}.checkpoints: the two stage-1 restorers (fold 0, fold 1), '
                              f'got {len(paths)}')
-        key = spec.get('param_key', 'params')
         nets = []
         for i, path in enumerate(paths):
             label = f'{where}.checkpoints[{i}]' if self.cross_fitted else f'{where}.checkpoint'
@@ -123,15 +121,7 @@ class _Proxy(nn.Module):
                 raise FileNotFoundError(f'{label}: {path!r} does not exist (a trained BasicSR '
                                         'network, e.g. the stage-1 medium restorer)')
             net = build_network(dict(spec['network']))
-            state = read_checkpoint(str(path), label)
-            if isinstance(state, dict) and key in state:
-                state = state[key]
-            try:
-                net.load_state_dict(state, strict=True)
-            except (RuntimeError, TypeError) as exc:
-                raise RuntimeError(f'{label}: {path!r} does not fit {spec["network"].get("type")}: '
-                                   f'{str(exc).splitlines()[0][:300]}') from None
-            nets.append(freeze(net))
+            nets.append(freeze(load_network_file(net, str(path), label, spec.get('param_key'))))
         self.nets = nn.ModuleList(nets)
         tasks = spec.get('tasks')
         bad = [t for t in (tasks or []) if t not in TASKS]

@@ -1,9 +1,9 @@
 """Optimizers by torch.optim name (basicsr 1.4.2 only knows Adam)."""
 from __future__ import annotations
 
-import difflib
-
 import torch
+
+from ..utils.suggest import did_you_mean
 
 __all__ = ['build_optimizer']
 
@@ -13,7 +13,6 @@ def build_optimizer(optim_type: str, params, lr: float, **kwargs) -> torch.optim
     if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
         names = [n for n, c in vars(torch.optim).items()
                  if isinstance(c, type) and issubclass(c, torch.optim.Optimizer)]
-        close = difflib.get_close_matches(optim_type, names, n=1)
-        hint = f' Did you mean {close[0]!r}?' if close else ''
-        raise ValueError(f'train.optim_g.type: {optim_type!r} is not a torch.optim optimizer.{hint}')
+        raise ValueError(f'train.optim_g.type: {optim_type!r} is not a torch.optim optimizer.'
+                         f'{did_you_mean(optim_type, names, sentence=True)}')
     return cls(params, lr=lr, **kwargs)

@@ -1,0 +1,85 @@
+"""No-reference quality with the stage-1 perceiver: ``create_scorer(prompts)``.
+
+>>> import os, tempfile, numpy as np, torch
+>>> from perceive_ir_arch.archs import CLIPQualityPerceiver
+>>> from perceive_ir_arch.scoring import create_scorer
+>>> prompts = os.path.join(tempfile.mkdtemp(), 'prompts.pth')
+>>> torch.save({'params': CLIPQualityPerceiver('clip_tiny').state_dict()}, prompts)
+>>> scorer = create_scorer(prompts, clip_model='clip_tiny', device='cpu')
+>>> row = scorer.score(np.zeros((40, 60, 3), np.uint8))
+>>> sorted(row), round(sum(row[f'p_{t}'] for t in ('terrible', 'mediocre', 'excellent')), 4)
+(['p_excellent', 'p_mediocre', 'p_terrible', 'score'], 1.0)
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = ['Scorer', 'create_scorer']
+
+
+class Scorer:
+    """p(terrible), p(mediocre), p(excellent) and their expected tier (``score``, 0 to 2)
+    of images of any size; see ``create_scorer``."""
+
+    def __init__(self, perceiver: torch.nn.Module, device: torch.device, batch_size: int = 16) -> None:
+        self.perceiver = perceiver.to(device).eval()
+        self.device, self.batch_size = device, int(batch_size)
+        with torch.no_grad():
+            self.text = self.perceiver.text_features()
+        self.tiers = tuple(self.perceiver.class_names)
+
+    def _tensor(self, image) -> torch.Tensor:
+        """1 x 3 x h x w in [0, 1] at the perceiver's input size, from an H x W (x C) array
+        (uint8, uint16 or float) or a 3 x H x W tensor; resized here, one image at a time,
+        so that images of any size share a batch."""
+        if isinstance(image, np.ndarray):
+            scale = float(np.iinfo(image.dtype).max) if image.dtype.kind == 'u' else 1.0
+            rgb = image if image.ndim == 3 else image[..., None]
+            rgb = np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else rgb[..., :3]
+            image = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)).astype(np.float32) / scale)
+        x = image.float()[None] if image.ndim == 3 else image.float()
+        return F.interpolate(x, size=self.perceiver.image_size, mode='bicubic', align_corners=False,
+                             antialias=True).clamp(0, 1)
+
+    @torch.no_grad()
+    def _rows(self, batch: list[torch.Tensor]) -> list[dict[str, float]]:
+        p = self.perceiver.logits(torch.cat(batch).to(self.device), text=self.text).softmax(-1).cpu().numpy()
+        return [{**{f'p_{t}': float(v) for t, v in zip(self.tiers, probs)},
+                 'score': float(np.dot(probs, np.arange(len(probs))))} for probs in p]
+
+    def score(self, image) -> dict[str, float]:
+        """One image: a numpy array or a tensor in [0, 1]."""
+        return self._rows([self._tensor(image)])[0]
+
+    def score_many(self, images: Iterable) -> Iterator[dict[str, float]]:
+        """Rows for many images, batched ``batch_size`` at a time, in order."""
+        batch: list[torch.Tensor] = []
+        for image in images:
+            batch.append(self._tensor(image))
+            if len(batch) == self.batch_size:
+                yield from self._rows(batch)
+                batch = []
+        if batch:
+            yield from self._rows(batch)
+
+
+def create_scorer(prompts: str, *, clip_model: str = 'ViT-B-32', clip_weights: str | None = None,
+                  device: str | torch.device = 'auto', batch_size: int = 16,
+                  flag: str = 'clip_weights') -> Scorer:
+    """A ``Scorer`` from a stage-1 prompt file; the CLIP file is ``clip_weights``, else
+    found by the lookup rule (``perceive_ir_arch.pretrained.locate``; never downloaded).
+    ``clip_tiny`` without a file builds the random test CLIP."""
+    from .archs import CLIPQualityPerceiver
+    from .pretrained import locate
+    from .restorer import select_device
+
+    os.environ.setdefault('HF_HUB_OFFLINE', '1')
+    clip_file = (clip_weights if clip_model == 'clip_tiny'
+                 else locate(f'clip_{clip_model}', clip_weights or True, flag))
+    perceiver = CLIPQualityPerceiver(clip_model, clip_file, prompt_file=prompts, pretrained_option=flag)
+    return Scorer(perceiver, select_device(device), batch_size)
