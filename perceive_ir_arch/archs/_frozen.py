@@ -4,13 +4,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ['HoldsFrozen', 'freeze', 'seeded_build']
+__all__ = ['HoldsFrozen', 'freeze', 'seeded_build', 'register_normalisation']
 
 
 def freeze(module: nn.Module) -> nn.Module:
     module.requires_grad_(False)
     nn.Module.train(module, False)  # the base method: subclasses may pin train() to a no-op
     return module
+
+
+def register_normalisation(module: nn.Module, mean_std: tuple) -> None:
+    """Non-persistent ``mean`` / ``std`` buffers (1 x 3 x 1 x 1) for a part's input."""
+    mean, std = mean_std
+    module.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+    module.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
 
 
 def seeded_build(build, seed: int = 0):

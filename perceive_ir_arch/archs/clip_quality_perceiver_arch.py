@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register_arch
-from ._frozen import HoldsFrozen, freeze, seeded_build
-from ..pretrained import (PretrainedFileError, describe, load_strict, network_params, pretrained_part,
+from ._frozen import HoldsFrozen, freeze, register_normalisation, seeded_build
+from ..pretrained import (OPENAI_CLIP, PretrainedFileError, describe, load_strict, network_params, pretrained_part,
                           pretrained_state, read_checkpoint)
 
 __all__ = ['CLIPQualityPerceiver', 'CLIP_ARCHS', 'QUALITY_TIERS']
@@ -41,8 +41,6 @@ CLIP_ARCHS: dict[str, tuple[str, dict]] = {
                                                  heads=2, layers=1))),
 }
 
-_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP preprocessing
-_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 # entries of OpenAI's files that are settings, not weights (open_clip drops them too)
 _OPENAI_SETTINGS = ('input_resolution', 'context_length', 'vocab_size')
 
@@ -122,8 +120,8 @@ class CLIPQualityPerceiver(HoldsFrozen):
                 word = torch.tensor(tokenizer.encode(name), device=embedding.device)
                 ctx[i, -1] = embedding[word].mean(0).to(ctx.device, ctx.dtype)
         self.ctx = nn.Parameter(ctx)
-        self.register_buffer('mean', torch.tensor(_CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(_CLIP_STD).view(1, 3, 1, 1), persistent=False)
+        part = pretrained_part(f'clip_{clip_model}')
+        register_normalisation(self, part.mean_std if part else OPENAI_CLIP)
         if prompt_file is not None:
             self.load_prompts(prompt_file)
 

@@ -14,15 +14,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._frozen import freeze, seeded_build
-from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
+from ._frozen import freeze, register_normalisation, seeded_build
+from ..pretrained import IMAGENET, PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
 
 __all__ = ['SEMANTIC_ENCODERS', 'SemanticEncoder', 'build_semantic_encoder']
 
 logger = logging.getLogger('basicsr.perceive_ir')
 
-_IMAGENET_MEAN = (0.485, 0.456, 0.406)
-_IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -86,8 +84,8 @@ class SemanticEncoder(nn.Module):
         self.name, self.blocks, self.img_size = name, spec.blocks, spec.img_size
         self.antialias = antialias  # the release resizes with plain bicubic
         self.dim = self.vit.embed_dim
-        self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        part = pretrained_part(name)  # the test encoders have no entry: DINOv2's ImageNet statistics
+        register_normalisation(self, part.mean_std if part else IMAGENET)
         freeze(self)
 
     def _load(self, found: tuple[str, dict], name: str, option: str) -> None:

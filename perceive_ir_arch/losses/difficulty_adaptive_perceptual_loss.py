@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .._registry import register_loss
-from ..archs._frozen import freeze, seeded_build
+from ..archs._frozen import freeze, register_normalisation, seeded_build
 from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
 from ..data.layouts import TASKS
 
@@ -26,8 +26,6 @@ __all__ = ['DifficultyAdaptivePerceptualLoss', 'VGG16Features', 'batch_psnr']
 
 logger = logging.getLogger('basicsr.perceive_ir')
 
-_IMAGENET_MEAN = (0.485, 0.456, 0.406)
-_IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def batch_psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -69,8 +67,7 @@ class VGG16Features(nn.Module):
             if isinstance(layer, nn.ReLU):
                 layer.inplace = False
         self.features = nn.Sequential(*layers[:max(self.taps) + 1])
-        self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        register_normalisation(self, pretrained_part('vgg16').mean_std)
         freeze(self)
 
     def train(self, mode: bool = True) -> 'VGG16Features':

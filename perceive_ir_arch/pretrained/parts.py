@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ['PretrainedPart', 'PRETRAINED_PARTS', 'file_names', 'pretrained_part']
+__all__ = ['PretrainedPart', 'PRETRAINED_PARTS', 'IMAGENET', 'OPENAI_CLIP', 'file_names', 'pretrained_part']
+
+# the input normalisation each part was trained with: (mean, std) per RGB channel
+IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+OPENAI_CLIP = ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class PretrainedPart:
     torch_hub: tuple[str, ...] = ()    # files in torch hub's checkpoints folder
     clip_cache: tuple[str, ...] = ()   # files in ~/.cache/clip (OpenAI's clip, open_clip)
     quick_gelu: bool = False           # built with QuickGELU, as its weights were trained
+    mean_std: tuple = IMAGENET         # its input normalisation
 
 
 def file_names(name: str, *published: str) -> tuple[str, ...]:
@@ -51,7 +56,7 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
         file_names('clip_ViT-B-32', 'ViT-B-32.pt'),
         hf_hub=('timm/vit_base_patch32_clip_224.openai',
                 ('open_clip_model.safetensors', 'open_clip_pytorch_model.bin')),
-        clip_cache=('ViT-B-32.pt',), quick_gelu=True),
+        clip_cache=('ViT-B-32.pt',), quick_gelu=True, mean_std=OPENAI_CLIP),
     PretrainedPart(
         'vgg16', "torchvision's VGG16 (ImageNet, IMAGENET1K_V1)",
         ('https://download.pytorch.org/models/vgg16-397923af.pth',),
