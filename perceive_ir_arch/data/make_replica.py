@@ -91,6 +91,12 @@ def _degrade(rng: np.random.Generator, img: np.ndarray, kind: str) -> np.ndarray
     return (np.clip(x, 0, 1) * 255).round().astype(np.uint8)
 
 
+# one degraded and one clean file per scene: (degraded path, clean path) under the folder
+_PAIRS = {'rain_pairs': ('rainy/rain-{n}{ext}', 'gt/norain-{n}{ext}'),
+          'input_target': ('input/{n}{ext}', 'target/{n}{ext}'),
+          'sots': ('input/{n:04d}_0.8_0.2{ext}', 'target/{n:04d}.png'),  # SOTS targets are PNG
+          'lol': ('low/{n}{ext}', 'high/{n}{ext}')}
+
 # task and scene key (as the dataset computes it) of a training folder's n-th name
 _SCENES = {'Train/Denoise/BSD400': ('denoise', lambda n: f'BSD400/test_{n:03d}'),
            'Train/Denoise/WED': ('denoise', lambda n: f'WED/{n:05d}'),
@@ -136,13 +142,9 @@ def make_replica(root: str, images: int = 2, seed: int = 0, test_images: int = 1
                     f'{n:05d}' if 'WED' in folder.path else f'{3095 + n}')
                 _write(os.path.join(base, name + folder.ext), clean, folder.grey)
                 written += 1
-            elif folder.kind == 'rain_pairs':
-                _write(os.path.join(base, 'rainy', f'rain-{n}{folder.ext}'), lq)
-                _write(os.path.join(base, 'gt', f'norain-{n}{folder.ext}'), clean)
-                written += 2
-            elif folder.kind == 'input_target':
-                _write(os.path.join(base, 'input', f'{n}{folder.ext}'), lq)
-                _write(os.path.join(base, 'target', f'{n}{folder.ext}'), clean)
+            elif folder.kind in _PAIRS:  # one degraded file beside its clean one
+                for path, img in zip(_PAIRS[folder.kind], (lq, clean)):
+                    _write(os.path.join(base, path.format(n=n, ext=folder.ext)), img)
                 written += 2
             elif folder.kind == 'ots':  # several hazy versions of one clean image, in parts
                 scene = f'{n:04d}'
@@ -151,11 +153,6 @@ def make_replica(root: str, images: int = 2, seed: int = 0, test_images: int = 1
                     hazy = _degrade(rng, clean, 'ots')
                     _write(os.path.join(base, 'synthetic', f'part{part % 2 + 1}', f'{scene}_{a}_{beta}{folder.ext}'), hazy)
                 written += 4
-            elif folder.kind == 'sots':
-                scene = f'{n:04d}'
-                _write(os.path.join(base, 'input', f'{scene}_0.8_0.2{folder.ext}'), lq)
-                _write(os.path.join(base, 'target', scene + '.png'), clean)  # SOTS targets are PNG
-                written += 2
             elif folder.kind == 'gopro':  # training sequences of two frames: one scene
                 seq = f'GOPR{n:04d}_07_00'
                 frames = (47, 48) if train else (47,)
@@ -163,10 +160,6 @@ def make_replica(root: str, images: int = 2, seed: int = 0, test_images: int = 1
                     _write(os.path.join(base, seq, 'blur', f'{frame:06d}{folder.ext}'), lq)
                     _write(os.path.join(base, seq, 'sharp', f'{frame:06d}{folder.ext}'), clean)
                 written += 2 * len(frames)
-            elif folder.kind == 'lol':
-                _write(os.path.join(base, 'low', f'{n}{folder.ext}'), lq)
-                _write(os.path.join(base, 'high', f'{n}{folder.ext}'), clean)
-                written += 2
         counts[folder.path] = written
     return counts
 

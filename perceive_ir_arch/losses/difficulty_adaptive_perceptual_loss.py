@@ -124,7 +124,6 @@ class _Proxy(nn.Module):
         bad = [t for t in (tasks or []) if t not in TASKS]
         if bad:
             raise ValueError(f'{where}.tasks: {bad} are not tasks; use {list(TASKS)} or ~ for all')
-        self.tasks = tasks
         self.name = spec.get('name', spec['network'].get('type'))
         self.register_buffer('handles', torch.tensor([tasks is None or t in tasks for t in TASKS]),
                              persistent=False)

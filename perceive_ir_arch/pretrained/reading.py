@@ -117,7 +117,7 @@ class _TorchScriptReader:
 
 
 def is_torchscript(archive: zipfile.ZipFile) -> bool:
-    return any(n.count('/') == 1 and n.endswith(('/constants.pkl', '/code/')) or '/code/__torch__/' in n
+    return any('/code/__torch__/' in n or (n.count('/') == 1 and n.endswith('/constants.pkl'))
                for n in archive.namelist())
 
 
@@ -178,19 +178,18 @@ def read_checkpoint(path: str, option: str) -> Any:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError):
             raise fail('is a damaged or truncated zip archive (a PyTorch file cut short?)') from None
-        with archive:
-            if archive.testzip() is not None:
-                raise fail('is a damaged or truncated zip archive (a record fails its checksum)')
+        with archive:  # records are checked against their CRC as they are read
             if is_torchscript(archive):
                 try:
                     return _TorchScriptReader(archive).state_dict()
                 except pickle.UnpicklingError as exc:
                     raise fail(f'is a TorchScript archive whose pickle would run code '
                                f'({_first_line(exc)}); refused') from None
-                except (KeyError, StopIteration, EOFError, RuntimeError, ValueError) as exc:
+                except (KeyError, StopIteration, EOFError, RuntimeError, ValueError,
+                        zipfile.BadZipFile) as exc:
                     raise fail(f'is a damaged TorchScript archive ({_first_line(exc)})') from None
         return _torch_load(path, fail)
-    if len(head) == 8 and _looks_like_safetensors(path, head, size):
+    if len(head) == 8 and _looks_like_safetensors(path, head):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
@@ -204,7 +203,7 @@ def read_checkpoint(path: str, option: str) -> Any:
                'not a pickle)')
 
 
-def _looks_like_safetensors(path: str, head: bytes, size: int) -> bool:
+def _looks_like_safetensors(path: str, head: bytes) -> bool:
     (header_len,) = struct.unpack('<Q', head)
     if not 0 < header_len < 100_000_000:
         return False
