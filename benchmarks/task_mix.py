@@ -96,6 +96,19 @@ def _z_accuracy(net) -> dict:
     return {t: float(((zs[t] @ centroids.t()).argmax(1) == k).float().mean()) for k, t in enumerate(TASKS)}
 
 
+def _z_cosine(net) -> float:
+    """Mean cosine similarity of z between tiles of different tasks (1: z tells nothing)."""
+    import torch
+    import torch.nn.functional as F
+
+    with torch.no_grad():
+        z = F.normalize(torch.cat([net.degradation_vector(_eval_set(t, 'data/samples/train')[0]['lq'][None, :, :48, :48])
+                                   for t in TASKS]), dim=1)
+    sim = z @ z.t()
+    n = len(TASKS)
+    return float((sim.sum() - sim.diagonal().sum()) / (n * n - n))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument('--mix', default=None, help='label of this run in the results (default: from the options)')
@@ -103,6 +116,8 @@ def main() -> None:
     parser.add_argument('--iters', type=int, default=None, help='default: the demo\'s total_iter')
     parser.add_argument('--cl', type=float, default=0.0, help='weight of L_cl (0: L1 only)')
     parser.add_argument('--oracle', action='store_true', help='z = one-hot of the true task')
+    parser.add_argument('--net', action='append', default=[], metavar='KEY=VALUE',
+                        help='override a network_g option of the demo (YAML value), e.g. cfe_centred_input=true')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
 
@@ -121,12 +136,15 @@ def main() -> None:
     train, ds_opt = demo['train'], demo['datasets']['train']
     iters = args.iters or int(train['total_iter'])
     label = args.mix or ','.join(f"{s['task']}:{s.get('repeat', 1)}" for s in _sources(args.tasks, demo))
+    overrides = {k: yaml.safe_load(v) for k, v in (item.split('=', 1) for item in args.net)}
     label += f', {iters} it' + (f', L_cl {args.cl:g}' if args.cl else '') + (', oracle z' if args.oracle else '')
+    label += ''.join(f', {k}={v}' for k, v in overrides.items())
     os.chdir(REPO)  # the demo's dataroots are relative to the repository
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
 
-    net = build_network(dict(demo['network_g']))
+    net = build_network({**demo['network_g'], **overrides})
+    z_cosine_at_start = None if args.oracle else _z_cosine(net)
     oracle: dict = {}
     if args.oracle:
         dim = int(demo['network_g'].get('degradation_dim', 128))
@@ -168,7 +186,9 @@ def main() -> None:
         run = {'iters': iters, 'train_seconds': round(train_s, 1),
                'held_out': _evaluate(net, oracle, 'data/samples/test'),
                'training_photos': _evaluate(net, oracle, 'data/samples/train'),
-               'z_accuracy': None if args.oracle else _z_accuracy(net), 'machine': machine()}
+               'z_accuracy': None if args.oracle else _z_accuracy(net),
+               'z_cosine': {'start': z_cosine_at_start, 'end': None if args.oracle else _z_cosine(net)},
+               'machine': machine()}
 
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, 'task_mix.json'), 'a+') as held:
@@ -188,12 +208,15 @@ def _report(runs: dict) -> None:
                  for t in TASKS]
         blur = r['held_out']['deblur']
         z = 'oracle' if r['z_accuracy'] is None else ' '.join(f'{r["z_accuracy"][t]:.2f}' for t in TASKS)
-        cells.append([name, *gains, f"{blur['high']:.2f} / {blur['input_high']:.2f}", z])
+        cos = r.get('z_cosine') or {}
+        cos = '-' if cos.get('start') is None else f"{cos['start']:.4f} / {cos['end']:.4f}"
+        cells.append([name, *gains, f"{blur['high']:.2f} / {blur['input_high']:.2f}", z, cos])
     report('task_mix', 'Task mix: the demo network trained with L1 (+ L_cl) on the bundled photos. '
            'Per task, restored minus input PSNR in dB on the held-out photo (on the training '
            'photos); the high-frequency error of the held-out deblur output / input (levels); '
-           'z task accuracy on 48 px training tiles (denoise derain dehaze deblur lowlight).',
-           ['run', *TASKS, 'deblur high-freq error out / in', 'z accuracy'], cells, runs)
+           'z task accuracy on 48 px training tiles (denoise derain dehaze deblur lowlight); '
+           'mean cosine of z between tasks before / after training (1: z tells nothing).',
+           ['run', *TASKS, 'deblur high-freq error out / in', 'z accuracy', 'z cosine start / end'], cells, runs)
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ from basicsr.utils.registry import (ARCH_REGISTRY, DATASET_REGISTRY, LOSS_REGIST
 from .utils.suggest import did_you_mean
 
 __all__ = ['register_arch', 'register_dataset', 'register_loss', 'register_metric',
-           'register_model', 'lookup']
+           'register_model', 'lookup', 'network_options', 'record_options']
 
 T = TypeVar('T')
 
@@ -114,11 +114,72 @@ def _checked_options(cls: type) -> type:
     return cls
 
 
-def _registrar(registry: Registry, check: bool = False) -> Callable[[T], T]:
-    return lambda obj: _register(registry, _checked_options(obj) if check else obj)
+def _plain(value: Any) -> Any:
+    """Tuples as lists: recorded options read back as the YAML that built them."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
-register_arch = _registrar(ARCH_REGISTRY, check=True)
+def record_options(cls: type) -> type:
+    """Make every instance of the network class ``cls`` remember the ``network_g`` block
+    that builds it again (its type and every constructor argument, defaults included),
+    for ``network_options``.  A subclass records its own type; classes whose constructor
+    takes ``**kwargs`` record what they were given."""
+    init = cls.__init__
+    if getattr(init, '_records_options', False):
+        return cls
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def recording(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        if type(self) is cls:  # the outermost constructor of the instance records
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            options = {}
+            for name, value in list(bound.arguments.items())[1:]:
+                kind = signature.parameters[name].kind
+                if kind is inspect.Parameter.VAR_KEYWORD:
+                    options.update(value)
+                elif kind is not inspect.Parameter.VAR_POSITIONAL:
+                    options[name] = value
+            self._network_options = {'type': cls.__name__, **_plain(options)}
+
+    recording._records_options = True
+    cls.__init__ = recording
+    return cls
+
+
+def network_options(net: Any) -> dict:
+    """The ``network_g`` block that builds ``net`` again (a copy), recorded when it was
+    constructed; a TypeError for a network of a class that records none."""
+    options = vars(net).get('_network_options')
+    if options is None:
+        raise TypeError(f'{type(net).__name__} does not record its options (it is not in '
+                        'BasicSR\'s ARCH_REGISTRY, or was registered after perceive_ir_arch was '
+                        'imported); pass network_opt, the network_g block that built it')
+    return dict(options)
+
+
+def record_registered_archs() -> None:
+    """Record the options of the networks already in BasicSR's ARCH_REGISTRY (BasicSR's
+    own), so any of them can be packed into a restorer file like ours."""
+    for name in list(ARCH_REGISTRY.keys()):
+        record_options(ARCH_REGISTRY.get(name))
+
+
+def _registrar(registry: Registry, check: bool = False, record: bool = False) -> Callable[[T], T]:
+    def register(obj):
+        if check:
+            obj = _checked_options(obj)
+        return _register(registry, record_options(obj) if record else obj)
+    return register
+
+
+register_arch = _registrar(ARCH_REGISTRY, check=True, record=True)
 register_dataset = _registrar(DATASET_REGISTRY)
 register_loss = _registrar(LOSS_REGISTRY, check=True)
 register_metric = _registrar(METRIC_REGISTRY)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .pretrained import PretrainedFileError, describe, locate, mismatch, network_params, read_checkpoint
+from ._registry import network_options
 from .utils.files import atomic_torch_save
 
 __all__ = ['FORMAT', 'save_restorer', 'load_network', 'read_options']
@@ -28,15 +29,12 @@ def save_restorer(path: str, net: nn.Module, network_opt: Mapping[str, Any] | No
     """Write a restorer file: ``network_opt`` (a BasicSR ``network_g`` block; PerceiveIR
     knows its own), ``params`` (default: ``net.state_dict()``) and the semantic encoder's
     identity.  Atomic: an interrupted save leaves no file."""
-    opt = dict(network_opt if network_opt is not None else getattr(net, 'config', {}))
+    opt = dict(network_opt) if network_opt is not None else network_options(net)
     if 'type' not in opt:
-        raise ValueError(f'save_restorer: {type(net).__name__} does not record its options; '
-                         'pass network_opt (the network_g block that built it)')
-    pretrained = opt.pop('semantic_pretrained', None)
-    semantic = None
-    if opt['type'] == 'PerceiveIR' and opt.get('semantic_guidance', True):
-        random = getattr(net, 'semantic_random', pretrained is None)
-        semantic = {'name': opt.get('semantic_encoder', 'dinov2_vitb14'), 'random': bool(random)}
+        raise ValueError(f'save_restorer: network_opt for {type(net).__name__} has no type')
+    opt.pop('semantic_pretrained', None)  # a path on this machine; the identity goes instead
+    # a network whose frozen parts are outside its state_dict says which they are
+    semantic = net.semantic_identity() if hasattr(net, 'semantic_identity') else None
     state = params if params is not None else net.state_dict()
     atomic_torch_save({'format': FORMAT, 'version': _VERSION, 'network': opt, 'semantic': semantic,
                        'params': {k: v.detach().cpu() for k, v in state.items()}}, path)

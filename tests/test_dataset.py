@@ -189,6 +189,9 @@ def test_no_file_matching_the_layout_is_reported(tmp_path):
     ({'task': 'derain', 'dataroot': '.'}, 'layout: required'),
     ({'task': 'derain', 'layout': 'rain_prompt', 'dataroot': '.'}, "did you mean 'rain_promptir'"),
     ({'task': 'denoise', 'dataroot': '.', 'repeat': 0}, 'repeat'),
+    ({'task': 'dehaze', 'layout': 'synthetic', 'dataroot': '.', 'sigmas': [25]}, "takes no sigmas"),
+    ({'task': 'denoise', 'dataroot': '.', 'sigmas': []}, 'denoise needs at least one level'),
+    ({'task': 'lowligth', 'dataroot': '.'}, "did you mean 'lowlight'"),
 ])
 def test_bad_source_options_are_named(source, match):
     with pytest.raises((KeyError, ValueError), match=match):

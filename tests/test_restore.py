@@ -283,3 +283,42 @@ def test_a_version_1_restorer_file_keeps_its_antialiased_semantic_resize(tmp_pat
     del data['network']['semantic_antialias']
     torch.save(data, path)
     assert create_restorer(path, device='cpu').net.semantic_encoder.antialias is True
+
+
+# -- networks as data ---------------------------------------------------------------------
+def test_a_network_records_the_options_that_build_it_again():
+    from basicsr.archs import build_network
+
+    from perceive_ir_arch._registry import network_options
+
+    net = PerceiveIR(**dict(TINY, dim=8, heads=(1, 1, 2, 2)))
+    opt = network_options(net)
+    assert opt['type'] == 'PerceiveIR' and opt['dim'] == 8 and opt['heads'] == [1, 1, 2, 2]
+    assert opt['ffn_expansion_factor'] == 2.66 and opt['cfe_variant'] == 'release'  # defaults too
+    again = build_network(opt)
+    assert {k: v.shape for k, v in again.state_dict().items()} == {k: v.shape for k, v in net.state_dict().items()}
+    assert network_options(again) == opt
+
+
+def test_any_registered_network_packs_into_a_restorer_file_without_its_options(tmp_path):
+    from basicsr.archs import build_network
+
+    # BasicSR's own network, built as its YAML would
+    net = build_network({'type': 'RRDBNet', 'num_in_ch': 3, 'num_out_ch': 3, 'scale': 1, 'num_feat': 8,
+                         'num_block': 1, 'num_grow_ch': 4})
+    path = str(tmp_path / 'rrdbnet.pth')
+    save_restorer(path, net)
+    data = torch.load(path, weights_only=True)
+    assert data['network'] == {'type': 'RRDBNet', 'num_in_ch': 3, 'num_out_ch': 3, 'scale': 1, 'num_feat': 8,
+                               'num_block': 1, 'num_grow_ch': 4}
+    assert data['semantic'] is None
+    x = torch.rand(1, 3, 16, 16)
+    restorer = create_restorer(path, device='cpu')
+    with torch.no_grad():
+        torch.testing.assert_close(restorer.restore_tensor(x), net.eval()(x).clamp(0, 1))
+
+
+def test_a_network_of_an_unregistered_class_asks_for_its_options(tmp_path):
+    with pytest.raises(TypeError, match=r'Conv2d does not record its options .* pass network_opt'):
+        save_restorer(str(tmp_path / 'x.pth'), torch.nn.Conv2d(3, 3, 3))
+    assert not os.path.exists(tmp_path / 'x.pth')

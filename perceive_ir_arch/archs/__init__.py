@@ -1,6 +1,12 @@
-"""Architectures: importing this package registers them in BasicSR's ARCH_REGISTRY."""
+"""Architectures: importing this package registers them in BasicSR's ARCH_REGISTRY, and
+makes every registered network, BasicSR's own too, record the options that build it."""
+import basicsr.archs  # noqa: F401  (fills ARCH_REGISTRY with BasicSR's networks)
+
+from .._registry import record_registered_archs
 from .clip_quality_perceiver_arch import CLIP_ARCHS, QUALITY_TIERS, CLIPQualityPerceiver
 from .perceive_ir_arch import PerceiveIR, PromptGuidanceModule
 from .semantic_encoder import SEMANTIC_ENCODERS, SemanticEncoder
+
+record_registered_archs()
 
 __all__ = ['CLIP_ARCHS', 'CLIPQualityPerceiver', 'QUALITY_TIERS', 'PerceiveIR', 'PromptGuidanceModule', 'SEMANTIC_ENCODERS', 'SemanticEncoder']

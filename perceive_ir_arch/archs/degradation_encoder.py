@@ -13,12 +13,18 @@ class _PooledEncoder(nn.Module):
     size, also computed tile by tile without the whole image on the device."""
 
     stride = 1  # the features' total stride
+    centre_input = False
 
     def head(self, pooled: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        # images in [0, 1] are all positive: the pooled features of a random CFE then
+        # mostly measure the mean colour every image shares; centred, what differs
+        return self.features(2 * x - 1 if self.centre_input else x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).mean(dim=(2, 3)))
+        return self.head(self._features(x).mean(dim=(2, 3)))
 
     @torch.no_grad()
     def pooled_over_tiles(self, x: torch.Tensor, tile: int, device: torch.device) -> torch.Tensor:
@@ -29,7 +35,7 @@ class _PooledEncoder(nn.Module):
         total, count, feat = None, 0, None
         for y0 in range(0, x.shape[-2], step):
             for x0 in range(0, x.shape[-1], step):
-                feat = self.features(x[..., y0:y0 + step, x0:x0 + step].to(device))
+                feat = self._features(x[..., y0:y0 + step, x0:x0 + step].to(device))
                 s = feat.float().sum(dim=(2, 3))
                 total = s if total is None else total + s
                 count += feat.shape[-2] * feat.shape[-1]
@@ -96,7 +102,11 @@ class AirNetLikeEncoder(_PooledEncoder):
 _VARIANTS = {'release': CompactFeatureExtractor, 'airnet': AirNetLikeEncoder}
 
 
-def build_degradation_encoder(variant: str, dim: int) -> nn.Module:
+def build_degradation_encoder(variant: str, dim: int, centre_input: bool = False) -> nn.Module:
+    """The CFE ``variant`` with output size ``dim``; ``centre_input``: it reads 2x - 1
+    instead of the image in [0, 1] (not in the release; see docs/deviations.md)."""
     if variant not in _VARIANTS:
         raise ValueError(f"cfe_variant must be one of {sorted(_VARIANTS)}, got {variant!r}")
-    return _VARIANTS[variant](dim)
+    encoder = _VARIANTS[variant](dim)
+    encoder.centre_input = bool(centre_input)
+    return encoder

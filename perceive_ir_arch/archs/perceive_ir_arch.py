@@ -107,6 +107,8 @@ class PerceiveIR(HoldsFrozen):
         pgm_variant: 'joint' (release: one MLP, split) or 'separate' (figure).
         semantic_antialias: resize the image for DINOv2 with antialiasing (the release
             resizes with plain bicubic: false).
+        cfe_centred_input: the CFE reads 2x - 1 instead of x in [0, 1] (the release:
+            false); a random CFE then tells degradations apart from the start.
 
     The semantic encoder is frozen and kept out of ``state_dict()``, ``parameters()`` and
     hence out of BasicSR's checkpoints, optimizer and EMA; ``.to()`` still moves it.
@@ -119,27 +121,20 @@ class PerceiveIR(HoldsFrozen):
                  semantic_encoder: str = 'dinov2_vitb14', semantic_pretrained: str | bool | None = None,
                  degradation_dim: int = 128, cfe_variant: str = 'release',
                  etb_variant: str = 'release', pgm_variant: str = 'joint',
-                 semantic_antialias: bool = False) -> None:
+                 semantic_antialias: bool = False, cfe_centred_input: bool = False) -> None:
         super().__init__()
         if len(num_blocks) != 4 or len(heads) != 4:
             raise ValueError(f'num_blocks and heads need 4 entries (levels 1-4), got '
                              f'{list(num_blocks)} and {list(heads)}')
         if pgm_variant not in ('joint', 'separate'):
             raise ValueError(f"pgm_variant must be 'joint' or 'separate', got {pgm_variant!r}")
-        # the architecture as data (without the weight file): what a restorer file records
-        self.config = dict(
-            type='PerceiveIR', dim=dim, num_blocks=list(num_blocks),
-            num_refinement_blocks=num_refinement_blocks, heads=list(heads),
-            ffn_expansion_factor=ffn_expansion_factor, bias=bias,
-            semantic_guidance=semantic_guidance, degradation_guidance=degradation_guidance,
-            semantic_encoder=semantic_encoder, degradation_dim=degradation_dim,
-            cfe_variant=cfe_variant, etb_variant=etb_variant, pgm_variant=pgm_variant,
-            semantic_antialias=semantic_antialias)
-        self.semantic_random = semantic_pretrained is None or semantic_pretrained is False
+        self._semantic = None if not semantic_guidance else {
+            'name': semantic_encoder, 'random': semantic_pretrained is None or semantic_pretrained is False}
         dims = [dim * 2 ** i for i in range(4)]
         exp = ffn_expansion_factor
 
-        self.cfe = build_degradation_encoder(cfe_variant, degradation_dim) if degradation_guidance else None
+        self.cfe = (build_degradation_encoder(cfe_variant, degradation_dim, cfe_centred_input)
+                    if degradation_guidance else None)
         sem_dim = 0
         encoder = None
         if semantic_guidance:
@@ -205,7 +200,13 @@ class PerceiveIR(HoldsFrozen):
     def inference_bytes(self, pixels: int, element_size: int = 4) -> int:
         """Rough peak activation memory of an inference on ``pixels`` pixels, measured on
         CPU: about 6 KB/px at width 48 for 256^2 and 4.9 KB/px for 512^2 (fp32)."""
-        return pixels * self.config['dim'] * _BYTES_PER_PIXEL_PER_DIM * element_size // 4
+        return pixels * self.embed.out_channels * _BYTES_PER_PIXEL_PER_DIM * element_size // 4
+
+    def semantic_identity(self) -> dict | None:
+        """Which semantic encoder guides this network (``name``) and whether its weights
+        were random stand-ins (``random``); None without semantic guidance.  A restorer
+        file records it, since the encoder's weights are not in ``state_dict()``."""
+        return None if self._semantic is None else dict(self._semantic)
 
     def degradation_vector(self, x: torch.Tensor) -> torch.Tensor:
         """The CFE's L2-normalised degradation vector z (B x degradation_dim)."""

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ['Layout', 'LAYOUTS', 'TASKS']
-
-# the order fixes the integer task label (``task_id``) every sample carries
-TASKS: tuple[str, ...] = ('denoise', 'derain', 'dehaze', 'deblur', 'lowlight')
+__all__ = ['Layout', 'LAYOUTS']
 
 
 @dataclass(frozen=True)

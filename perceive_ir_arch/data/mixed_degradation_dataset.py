@@ -17,9 +17,9 @@ from .._registry import register_dataset
 from ..utils.suggest import did_you_mean
 from ._crop import fit_to_crop, random_window
 from ._files import decode_image, index_folder, lmdb_path_of
-from .degradations import SYNTHESIZERS
 from .folds import fold_of
-from .layouts import LAYOUTS, TASKS
+from .layouts import LAYOUTS
+from .tasks import TASK_TABLE, TASKS, task_named
 
 __all__ = ['MixedDegradationDataset']
 
@@ -27,7 +27,7 @@ logger = logging.getLogger('basicsr.perceive_ir')
 _REDRAWS = 100  # unreadable samples in a row before a task is given up
 
 _SOURCE_KEYS = {'task', 'layout', 'dataroot', 'dataroot_lq', 'dataroot_gt', 'lq_dir', 'gt_dir',
-                'lq_pattern', 'gt_name', 'sigmas', 'repeat'}
+                'lq_pattern', 'gt_name', 'repeat'} | {t.levels_option for t in TASK_TABLE if t.levels_option}
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class _Item:
     lq: str | None  # file path (disk) or key (lmdb); None when synthesised
     gt: str
     name: str  # relative name without extension, unique within the source
-    sigma: float | None  # fixed noise level (evaluation) or None
+    level: float | None  # fixed synthesis level (evaluation: denoise's sigma) or None
     scene: str = ''  # what the pair shows (its clean image, or sequence): the fold key
 
 
@@ -45,7 +45,7 @@ class _Source:
     layout: str
     items: list[_Item]
     repeat: int
-    sigmas: tuple[float, ...]
+    levels: tuple[float, ...]  # synthesis levels drawn from in training
     lq_db: str | None  # LMDB client keys (the .lmdb paths)
     gt_db: str | None
 
@@ -67,10 +67,9 @@ def _stable_hash(text: str) -> int:
 
 def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     _check_keys(src, where)
-    task = src.get('task')
-    if task not in TASKS:
-        raise ValueError(f'{where}.task: {task!r} is not one of {list(TASKS)}')
-    layout_name = src.get('layout', 'synthetic' if task == 'denoise' else None)
+    spec = task_named(src.get('task'), f'{where}.task')
+    task = spec.name
+    layout_name = src.get('layout', spec.default_layout)
     if layout_name is None:
         raise KeyError(f'{where}.layout: required for task {task!r}; one of {sorted(LAYOUTS)}')
     if layout_name not in LAYOUTS:
@@ -80,9 +79,12 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     repeat = int(src.get('repeat', 1))
     if repeat < 1:
         raise ValueError(f'{where}.repeat must be >= 1, got {repeat}')
-    sigmas = tuple(float(s) for s in src.get('sigmas', (15, 25, 50) if task == 'denoise' else ()))
-    if task == 'denoise' and not sigmas:
-        raise ValueError(f'{where}.sigmas: denoise needs at least one noise level')
+    for option in {t.levels_option for t in TASK_TABLE} - {spec.levels_option, ''}:
+        if option in src:
+            raise KeyError(f'{where}.{option}: task {task!r} takes no {option}')
+    levels = tuple(float(v) for v in src.get(spec.levels_option, spec.levels)) if spec.levels else ()
+    if spec.levels and not levels:
+        raise ValueError(f'{where}.{spec.levels_option}: {task} needs at least one level')
 
     def root(kind: str) -> str:
         explicit = src.get(f'dataroot_{kind}')
@@ -101,9 +103,9 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
                          f'{layout.example})')
 
     if layout.lq_dir is None:  # synthetic: clean images only
-        levels = sigmas if task == 'denoise' and not train else (None,)
-        items = [_Item(None, gt, name, s, name) for name, gt in gt_index.items() for s in levels]
-        return _Source(task, layout_name, items, repeat, sigmas, None, gt_db)
+        fixed = levels if levels and not train else (None,)  # one evaluation sample per level
+        items = [_Item(None, gt, name, v, name) for name, gt in gt_index.items() for v in fixed]
+        return _Source(task, layout_name, items, repeat, levels, None, gt_db)
 
     lq_root = root('lq')
     lq_index = index_folder(lq_root, backend)
@@ -130,7 +132,7 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     if not items:
         raise ValueError(f'{where}: no degraded image in {lq_root!r} matches the layout '
                          f'{layout_name!r} ({layout.example}); found {len(lq_index)} images')
-    return _Source(task, layout_name, items, repeat, sigmas, lq_db, gt_db)
+    return _Source(task, layout_name, items, repeat, levels, lq_db, gt_db)
 
 
 def _center_crop(img: np.ndarray, multiple: int) -> np.ndarray:
@@ -177,7 +179,7 @@ class MixedDegradationDataset(data.Dataset):
     ``seed`` and the file name; denoise sources give one sample per image and sigma.
 
     Every sample has ``lq``, ``gt`` (RGB float tensors in [0, 1]), ``lq_path``,
-    ``gt_path``, ``task`` (name) and ``task_id`` (index in ``layouts.TASKS``).  The lq
+    ``gt_path``, ``task`` (name) and ``task_id`` (index in ``tasks.TASKS``).  The lq
     path of a synthesised sample is a virtual name ``<gt stem>_<task>[<sigma>].png`` beside
     the clean file, which keeps saved outputs apart.
     """
@@ -283,7 +285,7 @@ class MixedDegradationDataset(data.Dataset):
         if self.train:
             return np.random.default_rng(np.random.randint(0, 2 ** 31 - 1))
         return np.random.default_rng(
-            [self.seed, _stable_hash(item.name), TASKS.index(src.task), int((item.sigma or 0) * 100)])
+            [self.seed, _stable_hash(item.name), TASKS.index(src.task), int((item.level or 0) * 100)])
 
     # -- sample -----------------------------------------------------------------------
     def _locate(self, index: int) -> tuple[_Source, _Item]:
@@ -291,16 +293,12 @@ class MixedDegradationDataset(data.Dataset):
         src = self.sources[k]
         return src, src.items[(index - self._starts[k]) % len(src.items)]
 
-    @staticmethod
-    def _tag(task: str, sigma: float | None) -> str:
-        return f'denoise{sigma:g}' if task == 'denoise' else task
-
     def sample_key(self, index: int) -> str:
         """'<task>/<name>' naming what sample ``index`` shows: the pair's relative name,
         plus the degradation for synthesised evaluation samples (``_denoise25``, ...)."""
         src, item = self._locate(index)
         if item.lq is None and not self.train:
-            return f'{src.task}/{item.name}_{self._tag(src.task, item.sigma)}'
+            return f'{src.task}/{item.name}_{task_named(src.task, "task").tag(item.level)}'
         return f'{src.task}/{item.name}'
 
     def __getitem__(self, index: int) -> dict[str, Any]:
@@ -341,14 +339,13 @@ class MixedDegradationDataset(data.Dataset):
         if self.train:  # an image under the crop is upscaled, before any noise is added
             gt = fit_to_crop(gt, int(self.gt_size))
         if item.lq is None:
-            sigma = None
-            if src.task == 'denoise':
-                sigma = item.sigma if item.sigma is not None else float(rng.choice(src.sigmas))
-                lq = SYNTHESIZERS['denoise'](gt, rng, sigma)
-            else:
-                lq = SYNTHESIZERS[src.task](gt, rng)
+            spec = task_named(src.task, 'task')
+            level = item.level
+            if level is None and src.levels:
+                level = float(rng.choice(src.levels))
+            lq = spec.degrade(gt, rng, level)
             stem, ext = os.path.splitext(gt_path)
-            lq_path = f'{stem}_{self._tag(src.task, sigma)}{ext if ext else ".png"}'
+            lq_path = f'{stem}_{spec.tag(level)}{ext if ext else ".png"}'
         else:
             lq = self._read(item.lq, src.lq_db)
             lq_path = f'{src.lq_db}/{item.lq}' if src.lq_db else item.lq

@@ -12,7 +12,7 @@ from torch.utils import data
 from .._registry import register_dataset
 from ._crop import fit_to_crop, random_window
 from ._files import decode_image
-from .layouts import TASKS
+from .tasks import TASKS
 from .mixed_degradation_dataset import MixedDegradationDataset
 
 __all__ = ['QualityTierDataset']

@@ -20,7 +20,7 @@ from torch import nn
 from .._registry import register_loss
 from ..archs._frozen import freeze, register_normalisation, seeded_build
 from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
-from ..data.layouts import TASKS
+from ..data.tasks import TASKS
 
 __all__ = ['DifficultyAdaptivePerceptualLoss', 'VGG16Features', 'batch_psnr']
 

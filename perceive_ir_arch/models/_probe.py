@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..data.layouts import TASKS
+from ..data.tasks import TASKS
 from ..losses.difficulty_adaptive_perceptual_loss import batch_psnr
 
 __all__ = ['DifficultyProbe']

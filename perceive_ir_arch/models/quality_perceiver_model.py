@@ -12,7 +12,7 @@ from basicsr.utils import get_root_logger
 from .._dist import model_to_device
 from .._registry import register_model
 from ..archs.clip_quality_perceiver_arch import QUALITY_TIERS
-from ..data.layouts import TASKS
+from ..data.tasks import TASKS
 from ._optim import build_optimizer
 
 __all__ = ['QualityPerceiverModel']
