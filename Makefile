@@ -36,7 +36,7 @@ demo: $(STAMP)
 	$(BIN)/python -m perceive_ir_arch.render_medium -opt options/demo/render_demo.yml
 	@echo "== demo stage 1c: quality prompts, trained on the spot on the demo triplets (tiny RANDOM CLIP)"
 	$(BIN)/python -m perceive_ir_arch.train -opt options/demo/train_quality_perceiver_demo.yml
-	@echo "== demo stage 2: PerceiveIR with L1 + 0.1 L_cl + 0.05 L_clip + 0.001 L_dpl (RANDOM DINOv2, CLIP, VGG16)"
+	@echo "== demo stage 2: PerceiveIR with L1 + 0.1 L_cl + 0.05 L_clip + 0.00001 L_dpl (RANDOM DINOv2, CLIP, VGG16)"
 	$(BIN)/python -m perceive_ir_arch.train -opt options/demo/train_demo.yml
 	$(BIN)/python -m perceive_ir_arch.test -opt options/demo/test_demo.yml
 	@echo "== the perceive-ir command: pack the demo model, restore the held-out degraded photos"

@@ -18,6 +18,7 @@ under its label; run several in parallel with OMP_NUM_THREADS=1.
 from __future__ import annotations
 
 import argparse
+import copy
 import fcntl
 import json
 import os
@@ -118,6 +119,8 @@ def main() -> None:
     parser.add_argument('--oracle', action='store_true', help='z = one-hot of the true task')
     parser.add_argument('--net', action='append', default=[], metavar='KEY=VALUE',
                         help='override a network_g option of the demo (YAML value), e.g. cfe_centred_input=true')
+    parser.add_argument('--lr', type=float, default=None, help="default: the demo's")
+    parser.add_argument('--ema', type=float, default=None, help="evaluate an EMA of the weights with this decay (default: the demo's ema_decay)")
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
 
@@ -138,12 +141,15 @@ def main() -> None:
     label = args.mix or ','.join(f"{s['task']}:{s.get('repeat', 1)}" for s in _sources(args.tasks, demo))
     overrides = {k: yaml.safe_load(v) for k, v in (item.split('=', 1) for item in args.net)}
     label += f', {iters} it' + (f', L_cl {args.cl:g}' if args.cl else '') + (', oracle z' if args.oracle else '')
-    label += ''.join(f', {k}={v}' for k, v in overrides.items())
+    ema_decay = float(train.get('ema_decay') or 0) if args.ema is None else args.ema
+    label += ''.join(f', {k}={v}' for k, v in overrides.items()) + (f', lr {args.lr:g}' if args.lr else '')
+    label += f', EMA {ema_decay:g}' if ema_decay else ''
     os.chdir(REPO)  # the demo's dataroots are relative to the repository
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
 
     net = build_network({**demo['network_g'], **overrides})
+    averaged = copy.deepcopy(net) if ema_decay else None
     z_cosine_at_start = None if args.oracle else _z_cosine(net)
     oracle: dict = {}
     if args.oracle:
@@ -156,7 +162,8 @@ def main() -> None:
     loader = torch.utils.data.DataLoader(data, batch_size=ds_opt['batch_size_per_gpu'], shuffle=True,
                                          num_workers=1, drop_last=True, persistent_workers=True)
     optim_opt = {k: v for k, v in train['optim_g'].items() if k != 'type'}
-    lr = float(optim_opt.pop('lr'))
+    lr = float(optim_opt.pop('lr')) if args.lr is None else args.lr
+    optim_opt.pop('lr', None)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, **optim_opt)
     # the demo's CosineAnnealingRestartLR with one period is this curve
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
@@ -176,11 +183,17 @@ def main() -> None:
             loss.backward()
             optimizer.step()
             scheduler.step()
+            if averaged is not None:  # as BasicSR's model_ema: the weights only
+                with torch.no_grad():
+                    for a, p in zip(averaged.parameters(), net.parameters()):
+                        a.mul_(ema_decay).add_(p.detach(), alpha=1 - ema_decay)
             it += 1
             if it >= iters:
                 break
     train_s = time.time() - start
 
+    if averaged is not None:
+        net = averaged
     net.eval()
     with torch.no_grad():
         run = {'iters': iters, 'train_seconds': round(train_s, 1),

@@ -15,7 +15,7 @@ PHOTOS = {
     'rocket': ('train', 300, 200),
     'gravel': ('train', 256, 256),  # grey CC0 textures: fine detail for deblur / denoise
     'grass': ('train', 256, 256),
-    'chelsea': ('test', 240, 160),
+    'chelsea': ('test', 300, 200),
 }
 
 if __name__ == '__main__':

@@ -42,7 +42,7 @@ def _device(name: str, command: str):
 def _collect(inputs: Sequence[str]) -> list[tuple[str, str]]:
     """(path, name relative to its input) for files as given, globs, and folders scanned
     recursively (sorted) for images."""
-    from perceive_ir_arch.data._files import IMAGE_EXTENSIONS
+    from perceive_ir_arch.utils.image_io import IMAGE_EXTENSIONS
 
     found = []
     for item in inputs:
@@ -169,7 +169,7 @@ def _export(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from perceive_ir_arch.data._files import decode_image
+    from perceive_ir_arch.utils.image_io import decode_image
     from perceive_ir_arch.scoring import create_scorer
     from perceive_ir_arch.utils import atomic_write_text
 

@@ -88,7 +88,8 @@ def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
         encoder = None
         if semantic and not semantic.get('random'):
             # the file is not in the restorer: the argument names it, else the lookup rule
-            encoder = _semantic_encoder(network_opt, semantic_weights or True, name['semantic_weights'])
+            encoder = _semantic_encoder(network_opt, semantic['name'], semantic_weights or True,
+                                        name['semantic_weights'])
     else:
         params = network_params(data, str(weights), name['weights'], param_key)
         if opt is None:
@@ -97,25 +98,42 @@ def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
                              '`perceive-ir pack`')
         network_opt = dict(read_options(opt)['network_g'])
         encoder = None
-        if network_opt.get('type') == 'PerceiveIR' and network_opt.get('semantic_guidance', True):
+        # a semantic encoder is named by the options of the networks that take one
+        encoder_name = _guiding_encoder(network_opt)
+        if encoder_name is not None:
             given = network_opt.get('semantic_pretrained')
             if given not in (None, False) or semantic_weights is not None:
-                encoder = (_semantic_encoder(network_opt, semantic_weights, name['semantic_weights'])
+                encoder = (_semantic_encoder(network_opt, encoder_name, semantic_weights, name['semantic_weights'])
                            if semantic_weights is not None else
-                           _semantic_encoder(network_opt, given, 'network_g.semantic_pretrained'))
+                           _semantic_encoder(network_opt, encoder_name, given, 'network_g.semantic_pretrained'))
     net = build_network(network_opt)
     del encoder  # the network holds the shared encoder now
     _load_params(net, params, repr(weights))
     return net.eval()
 
 
-def _semantic_encoder(network_opt: dict, value: str | bool, label: str):
-    """Build the frozen semantic encoder (a path, or true for the lookup rule) so that a wrong
-    or missing file is reported under ``label``, the name the user wrote; the network built
-    next shares this encoder."""
+def _guiding_encoder(network_opt: Mapping[str, Any]) -> str | None:
+    """The semantic encoder a ``network_g`` block guides with (its option or the class
+    default), None when its class takes no ``semantic_encoder`` or guidance is off."""
+    import inspect
+
+    from basicsr.utils.registry import ARCH_REGISTRY
+
+    if network_opt.get('type') not in ARCH_REGISTRY:
+        return None  # build_network names the unknown type
+    params = inspect.signature(ARCH_REGISTRY.get(network_opt['type'])).parameters
+    if 'semantic_encoder' not in params or not network_opt.get('semantic_guidance', True):
+        return None
+    return network_opt.get('semantic_encoder', params['semantic_encoder'].default)
+
+
+def _semantic_encoder(network_opt: dict, encoder_name: str, value: str | bool, label: str):
+    """Build the frozen semantic encoder ``encoder_name`` (a path, or true for the lookup
+    rule) so that a wrong or missing file is reported under ``label``, the name the user
+    wrote; the network built next shares this encoder."""
     from .archs.semantic_encoder import build_semantic_encoder
 
-    encoder_name = network_opt.get('semantic_encoder', 'dinov2_vitb14')
+    network_opt['semantic_encoder'] = encoder_name
     path = locate(encoder_name, value, label)
     network_opt['semantic_pretrained'] = path
     return build_semantic_encoder(encoder_name, path, option=label,

@@ -83,7 +83,7 @@ def test_the_scoring_api_runs_its_docstring_and_equals_the_command(tmp_path, pro
     out = tmp_path / 'q.json'
     assert main(['score', path, '--prompts', prompts, '--clip-model', 'clip_tiny', '--json', str(out),
                  '--quiet', '--device', 'cpu']) == 0
-    from perceive_ir_arch.data._files import decode_image
+    from perceive_ir_arch.utils.image_io import decode_image
 
     with open(path, 'rb') as f:
         row = create_scorer(prompts, clip_model='clip_tiny', device='cpu').score(decode_image(f.read(), path))

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register_arch
-from ._frozen import HoldsFrozen, freeze, register_normalisation, seeded_build
+from .frozen import HoldsFrozen, freeze, register_normalisation, seeded_build
 from ..pretrained import (OPENAI_CLIP, PretrainedFileError, describe, load_strict, network_params, pretrained_part,
                           pretrained_state, read_checkpoint)
 

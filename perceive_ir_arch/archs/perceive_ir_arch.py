@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register_arch
-from ._frozen import HoldsFrozen
+from .frozen import HoldsFrozen
 from ._layers import Downsample, EnhancedTransformerBlock, TransformerBlock, Upsample
 from .degradation_encoder import build_degradation_encoder
 from .semantic_encoder import SEMANTIC_ENCODERS, SemanticEncoder, build_semantic_encoder

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._frozen import freeze, register_normalisation, seeded_build
+from .frozen import freeze, register_normalisation, seeded_build
 from ..pretrained import IMAGENET, PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
 
 __all__ = ['SEMANTIC_ENCODERS', 'SemanticEncoder', 'build_semantic_encoder']

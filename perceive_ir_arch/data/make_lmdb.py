@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from ._files import index_folder, lmdb_path_of
+from .folders import index_folder, lmdb_path_of
 
 __all__ = ['make_lmdb']
 

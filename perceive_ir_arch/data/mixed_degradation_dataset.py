@@ -14,9 +14,10 @@ import torch
 from torch.utils import data
 
 from .._registry import register_dataset
+from ..utils.image_io import decode_image
 from ..utils.suggest import did_you_mean
 from ._crop import fit_to_crop, random_window
-from ._files import decode_image, index_folder, lmdb_path_of
+from .folders import index_folder, lmdb_path_of
 from .folds import fold_of
 from .layouts import LAYOUTS
 from .tasks import TASK_TABLE, TASKS, task_named

@@ -10,10 +10,10 @@ import torch
 from torch.utils import data
 
 from .._registry import register_dataset
+from ..utils.image_io import decode_image
 from ._crop import fit_to_crop, random_window
-from ._files import decode_image
-from .tasks import TASKS
 from .mixed_degradation_dataset import MixedDegradationDataset
+from .tasks import TASKS
 
 __all__ = ['QualityTierDataset']
 

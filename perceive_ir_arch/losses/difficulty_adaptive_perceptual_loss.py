@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .._registry import register_loss
-from ..archs._frozen import freeze, register_normalisation, seeded_build
+from ..archs.frozen import freeze, register_normalisation, seeded_build
 from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
 from ..data.tasks import TASKS
 

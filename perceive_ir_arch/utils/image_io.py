@@ -1,4 +1,5 @@
-"""Reading and writing users' photos as they are: grey, RGB or RGBA, 8 or 16 bit.
+"""Reading and writing images: decoding for the datasets, users' photos as they are
+(grey, RGB or RGBA, 8 or 16 bit) for the command.
 
 ``read_photo`` returns RGB(A) / grey arrays in their own dtype with the EXIF orientation
 applied; ``write_photo`` writes an array of that kind atomically, in the format the file
@@ -11,14 +12,47 @@ import os
 import cv2
 import numpy as np
 
-from ..data._files import decode_native
 from .files import replacing
 
-__all__ = ['READ_EXTENSIONS', 'read_photo', 'write_photo', 'exif_orientation', 'apply_orientation']
+__all__ = ['IMAGE_EXTENSIONS', 'decode_native', 'decode_image', 'read_photo', 'write_photo',
+           'exif_orientation', 'apply_orientation']
 
-READ_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.bmp')
+# what a folder scan picks up, for datasets and the command alike
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 _SIXTEEN_BIT = ('.png', '.tif', '.tiff')
 _ALPHA = ('.png', '.tif', '.tiff', '.webp')
+
+
+def decode_native(content: bytes, where: str) -> np.ndarray:
+    """Bytes -> H x W grey, H x W x 3 RGB or H x W x 4 RGBA in the file's own dtype
+    (uint8, uint16 or float32; CMYK and palettes come out RGB).  Raises OSError naming
+    ``where`` when the bytes are not an image."""
+    try:
+        img = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_UNCHANGED) if content else None
+    except cv2.error:  # some damaged files make a codec assert instead of returning None
+        img = None
+    if img is None or img.size == 0:
+        raise OSError(f'{where!r} is not a readable image (empty, truncated or another format)')
+    if img.dtype not in (np.uint8, np.uint16, np.float32):
+        raise OSError(f'{where!r}: {img.dtype} pixels; expected 8- or 16-bit integers or float32')
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim == 3:
+        if img.shape[2] not in (3, 4):
+            raise OSError(f'{where!r} has {img.shape[2]} channels; expected 1, 3 or 4')
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB if img.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
+    return img
+
+
+def decode_image(content: bytes, where: str) -> np.ndarray:
+    """Bytes -> RGB float32 H x W x 3 in [0, 1]; grey is expanded, alpha dropped,
+    16-bit scaled.  Raises OSError naming ``where`` when the bytes are not an image."""
+    img = decode_native(content, where)
+    scale = 65535.0 if img.dtype == np.uint16 else 255.0 if img.dtype == np.uint8 else 1.0
+    img = img.astype(np.float32) / scale
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return np.clip(img[..., :3], 0.0, 1.0)
 
 
 def exif_orientation(path: str) -> int:
