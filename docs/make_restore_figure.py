@@ -13,7 +13,7 @@ import sys
 import cv2
 import numpy as np
 
-ROWS = ('denoise_sigma25', 'derain', 'dehaze', 'deblur', 'lowlight')
+TAGS = ('denoise25', 'derain', 'dehaze', 'deblur', 'lowlight')  # how the demo names each degradation
 
 
 def _one(pattern: str) -> np.ndarray:
@@ -26,9 +26,9 @@ def _one(pattern: str) -> np.ndarray:
 
 def main() -> None:
     top, bottom = [], []
-    for row in ROWS:
-        top.append(_one(f'results/demo_perceive_ir/visualization/{row}/*_input.png'))
-        bottom.append(_one(f'results/demo_restored/**/{row}/*_input_restored.png'))
+    for tag in TAGS:
+        top.append(_one(f'results/demo_perceive_ir/visualization/*/*_{tag}_input.png'))
+        bottom.append(_one(f'results/demo_restored/*_{tag}_input_restored.png'))
     gap = np.full((top[0].shape[0], 6, 3), 255, np.uint8)
     line = lambda imgs: np.concatenate(sum(([im, gap] for im in imgs), [])[:-1], axis=1)  # noqa: E731
     sheet = np.concatenate([line(top), np.full((6, line(top).shape[1], 3), 255, np.uint8), line(bottom)])
