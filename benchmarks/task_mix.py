@@ -3,6 +3,7 @@
     python benchmarks/task_mix.py --mix demo            # the demo's five tasks and repeats
     python benchmarks/task_mix.py --mix demo --oracle   # z replaced by the true task (one-hot)
     python benchmarks/task_mix.py --tasks denoise:30,deblur:60 --iters 1000 --cl 0.1
+    python benchmarks/task_mix.py --iters 600 --cl 0.1 --net cfe_centred_input=true --lr 2e-3 --ema 0.995
 
 Trains the network of ``options/demo/train_demo.yml`` (same size, crop, batch, AdamW and
 cosine schedule) on the bundled training photos with L1 (+ ``--cl`` x L_cl), in a plain
@@ -11,7 +12,9 @@ and on the training photos (evaluation degradations, fixed seeds): PSNR of the d
 input and of the output, and the high-frequency error (RMS, 0-255 levels, of the error
 minus its 9x9 box blur): a restorer that sharpens lowers it on blurred inputs.  Last, how
 well the degradation vector z tells the tasks apart: nearest task centroid of z over 48 px
-tiles of the training photos.  ``--oracle`` swaps z for the one-hot task label, i.e. a
+tiles of the training photos, and the mean cosine of z between tasks before and after
+training.  ``--net`` overrides network options, ``--lr`` the learning rate, ``--ema``
+evaluates weights averaged as BasicSR's ``ema_decay`` does.  ``--oracle`` swaps z for the one-hot task label, i.e. a
 perfect degradation recogniser.  Each run is added to benchmarks/results/task_mix.{json,md}
 under its label; run several in parallel with OMP_NUM_THREADS=1.
 """
