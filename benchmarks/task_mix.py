@@ -165,8 +165,8 @@ def main() -> None:
     loader = torch.utils.data.DataLoader(data, batch_size=ds_opt['batch_size_per_gpu'], shuffle=True,
                                          num_workers=1, drop_last=True, persistent_workers=True)
     optim_opt = {k: v for k, v in train['optim_g'].items() if k != 'type'}
-    lr = float(optim_opt.pop('lr')) if args.lr is None else args.lr
-    optim_opt.pop('lr', None)
+    demo_lr = float(optim_opt.pop('lr'))
+    lr = demo_lr if args.lr is None else args.lr
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, **optim_opt)
     # the demo's CosineAnnealingRestartLR with one period is this curve
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(

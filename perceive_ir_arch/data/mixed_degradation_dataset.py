@@ -20,7 +20,7 @@ from ._crop import fit_to_crop, random_window
 from .folders import index_folder, lmdb_path_of
 from .folds import fold_of
 from .layouts import LAYOUTS
-from .tasks import TASK_TABLE, TASKS, task_named
+from .tasks import TASK_TABLE, TASKS, Task, task_named
 
 __all__ = ['MixedDegradationDataset']
 
@@ -42,13 +42,17 @@ class _Item:
 
 @dataclass
 class _Source:
-    task: str
+    spec: Task
     layout: str
     items: list[_Item]
     repeat: int
     levels: tuple[float, ...]  # synthesis levels drawn from in training
     lq_db: str | None  # LMDB client keys (the .lmdb paths)
     gt_db: str | None
+
+    @property
+    def task(self) -> str:
+        return self.spec.name
 
     @property
     def synthetic(self) -> bool:
@@ -106,7 +110,7 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     if layout.lq_dir is None:  # synthetic: clean images only
         fixed = levels if levels and not train else (None,)  # one evaluation sample per level
         items = [_Item(None, gt, name, v, name) for name, gt in gt_index.items() for v in fixed]
-        return _Source(task, layout_name, items, repeat, levels, None, gt_db)
+        return _Source(spec, layout_name, items, repeat, levels, None, gt_db)
 
     lq_root = root('lq')
     lq_index = index_folder(lq_root, backend)
@@ -133,7 +137,7 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     if not items:
         raise ValueError(f'{where}: no degraded image in {lq_root!r} matches the layout '
                          f'{layout_name!r} ({layout.example}); found {len(lq_index)} images')
-    return _Source(task, layout_name, items, repeat, levels, lq_db, gt_db)
+    return _Source(spec, layout_name, items, repeat, levels, lq_db, gt_db)
 
 
 def _center_crop(img: np.ndarray, multiple: int) -> np.ndarray:
@@ -299,7 +303,7 @@ class MixedDegradationDataset(data.Dataset):
         plus the degradation for synthesised evaluation samples (``_denoise25``, ...)."""
         src, item = self._locate(index)
         if item.lq is None and not self.train:
-            return f'{src.task}/{item.name}_{task_named(src.task, "task").tag(item.level)}'
+            return f'{src.task}/{item.name}_{src.spec.tag(item.level)}'
         return f'{src.task}/{item.name}'
 
     def __getitem__(self, index: int) -> dict[str, Any]:
@@ -340,13 +344,12 @@ class MixedDegradationDataset(data.Dataset):
         if self.train:  # an image under the crop is upscaled, before any noise is added
             gt = fit_to_crop(gt, int(self.gt_size))
         if item.lq is None:
-            spec = task_named(src.task, 'task')
             level = item.level
             if level is None and src.levels:
                 level = float(rng.choice(src.levels))
-            lq = spec.degrade(gt, rng, level)
+            lq = src.spec.degrade(gt, rng, level)
             stem, ext = os.path.splitext(gt_path)
-            lq_path = f'{stem}_{spec.tag(level)}{ext if ext else ".png"}'
+            lq_path = f'{stem}_{src.spec.tag(level)}{ext if ext else ".png"}'
         else:
             lq = self._read(item.lq, src.lq_db)
             lq_path = f'{src.lq_db}/{item.lq}' if src.lq_db else item.lq
