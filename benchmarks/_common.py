@@ -37,6 +37,36 @@ def report(name: str, title: str, header: list[str], cells: list[list[str]], dat
     write_results(name, data, text)
 
 
+DEMO_TASKS = ('denoise', 'derain', 'dehaze', 'deblur', 'lowlight')
+
+
+def eval_set(task: str, root: str):
+    """One task's evaluation samples (fixed degradations, sigma 25 for noise) of the photos
+    in ``root`` (relative to the repository)."""
+    from perceive_ir_arch.data.mixed_degradation_dataset import MixedDegradationDataset
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    src = {'task': task, 'layout': 'synthetic', 'dataroot': os.path.join(repo, root)}
+    if task == 'denoise':
+        src['sigmas'] = [25]
+    return MixedDegradationDataset({'name': task, 'phase': 'val', 'sources': [src],
+                                    'io_backend': {'type': 'disk'}})
+
+
+def tile_vectors(net, root: str, tile: int = 48) -> dict:
+    """Per task, the degradation vectors z of every ``tile`` px tile of the evaluation
+    samples of the photos in ``root``."""
+    import torch
+
+    zs = {}
+    for task in DEMO_TASKS:
+        tiles = [s['lq'][:, i:i + tile, j:j + tile] for s in eval_set(task, root)
+                 for i in range(0, s['lq'].shape[1] - tile + 1, tile)
+                 for j in range(0, s['lq'].shape[2] - tile + 1, tile)]
+        zs[task] = net.degradation_vector(torch.stack(tiles))
+    return zs
+
+
 def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None) -> dict:
     """Random stand-ins, written under ``tmp``, for every file a training option dict names:
     the pretrained parts built random (``~``), a prompt file, the proxies' checkpoints (one

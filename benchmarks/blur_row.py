@@ -17,20 +17,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from _common import machine, report
+from _common import DEMO_TASKS as TASKS, eval_set, machine, report, tile_vectors
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TASKS = ('denoise', 'derain', 'dehaze', 'deblur', 'lowlight')
-
-
-def _dataset(task: str, root: str):
-    from perceive_ir_arch.data.mixed_degradation_dataset import MixedDegradationDataset
-
-    src = {'task': task, 'layout': 'synthetic', 'dataroot': root}
-    if task == 'denoise':
-        src['sigmas'] = [25]
-    return MixedDegradationDataset({'name': task, 'phase': 'val', 'sources': [src],
-                                    'io_backend': {'type': 'disk'}})
 
 
 def _tone_fit(lq, out):
@@ -68,16 +57,11 @@ def main() -> None:
     net.eval()
 
     with torch.no_grad():
-        tiles = {}
-        for task in TASKS:
-            lqs = [s['lq'] for s in _dataset(task, 'data/samples/train')]
-            tiles[task] = torch.stack([lq[:, i:i + 48, j:j + 48] for lq in lqs
-                                       for i in range(0, lq.shape[1] - 47, 48)
-                                       for j in range(0, lq.shape[2] - 47, 48)])
-        centroids = torch.stack([F.normalize(net.degradation_vector(tiles[t]).mean(0), dim=0) for t in TASKS])
+        tiles = tile_vectors(net, 'data/samples/train')
+        centroids = torch.stack([F.normalize(tiles[t].mean(0), dim=0) for t in TASKS])
         rows, cells = {}, []
         for split, root in (('held out', 'data/samples/test'), ('training', 'data/samples/train')):
-            for sample in _dataset('deblur', root):
+            for sample in eval_set('deblur', root):
                 lq, gt = sample['lq'][None], sample['gt'][None]
                 out = net(lq).clamp(0, 1)
                 fits = _tone_fit(lq, out)

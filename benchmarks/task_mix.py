@@ -29,10 +29,9 @@ import json
 import os
 import time
 
-from _common import RESULTS, machine, report
+from _common import DEMO_TASKS as TASKS, RESULTS, eval_set, machine, report, tile_vectors
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TASKS = ('denoise', 'derain', 'dehaze', 'deblur', 'lowlight')
 DEMO = os.path.join(REPO, 'options/demo/train_demo.yml')
 
 
@@ -47,17 +46,6 @@ def _sources(spec: str | None, demo: dict) -> list[dict]:
             src['sigmas'] = [15, 25, 50]
         out.append(src)
     return out
-
-
-def _eval_set(task: str, root: str):
-    """One task's evaluation samples (fixed degradations) of the photos in ``root``."""
-    from perceive_ir_arch.data.mixed_degradation_dataset import MixedDegradationDataset
-
-    src = {'task': task, 'layout': 'synthetic', 'dataroot': os.path.join(REPO, root)}
-    if task == 'denoise':
-        src['sigmas'] = [25]
-    return MixedDegradationDataset({'name': task, 'phase': 'val', 'sources': [src],
-                                    'io_backend': {'type': 'disk'}})
 
 
 def _evaluate(net, oracle: dict, root: str) -> dict:
@@ -75,7 +63,7 @@ def _evaluate(net, oracle: dict, root: str) -> dict:
 
     rows = {}
     for task in TASKS:
-        data = _eval_set(task, root)
+        data = eval_set(task, root)
         acc = {'input_psnr': [], 'psnr': [], 'input_high': [], 'high': []}
         for sample in data:
             lq, gt = sample['lq'][None], sample['gt'][None]
@@ -94,16 +82,7 @@ def _z_accuracy(net) -> tuple[dict, dict]:
     import torch
     import torch.nn.functional as F
 
-    def tile_z(root):
-        zs = {}
-        for task in TASKS:
-            data = _eval_set(task, root)
-            tiles = [s['lq'][:, i:i + 48, j:j + 48] for s in data
-                     for i in range(0, s['lq'].shape[1] - 47, 48) for j in range(0, s['lq'].shape[2] - 47, 48)]
-            zs[task] = net.degradation_vector(torch.stack(tiles))
-        return zs
-
-    train, held_out = tile_z('data/samples/train'), tile_z('data/samples/test')
+    train, held_out = tile_vectors(net, 'data/samples/train'), tile_vectors(net, 'data/samples/test')
     centroids = torch.stack([F.normalize(train[t].mean(0), dim=0) for t in TASKS])
     return tuple({t: float(((zs[t] @ centroids.t()).argmax(1) == k).float().mean()) for k, t in enumerate(TASKS)}
                  for zs in (train, held_out))
@@ -115,7 +94,7 @@ def _z_cosine(net) -> float:
     import torch.nn.functional as F
 
     with torch.no_grad():
-        z = F.normalize(torch.cat([net.degradation_vector(_eval_set(t, 'data/samples/train')[0]['lq'][None, :, :48, :48])
+        z = F.normalize(torch.cat([net.degradation_vector(eval_set(t, 'data/samples/train')[0]['lq'][None, :, :48, :48])
                                    for t in TASKS]), dim=1)
     sim = z @ z.t()
     n = len(TASKS)
