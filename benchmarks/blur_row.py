@@ -10,7 +10,9 @@ measured and out - (a - 1) * lq - b kept, so what is left is the local (sharpeni
 part of what the network did.  Also the fitted gain a and offset b (levels), and which
 task the degradation vector z of the whole photo is nearest to, among the task centroids
 of z over 48 px tiles of the training photos: a blurred photo whose z sits nearest the
-haze centroid is being dehazed.  Written to benchmarks/results/blur_row.{json,md}.
+haze centroid is being dehazed.  Last, the clean photo put through the network: its
+output's PSNR against it and the same tone fit (a tone change that the clean photo gets
+too is set by the content, not by the blur).  Written to benchmarks/results/blur_row.{json,md}.
 """
 from __future__ import annotations
 
@@ -69,19 +71,27 @@ def main() -> None:
                 offset = torch.tensor([b for _, b in fits])[None, :, None, None]
                 local = (out - (gain - 1) * lq - offset).clamp(0, 1)
                 nearest = TASKS[int((net.degradation_vector(lq) @ centroids.t()).argmax())]
+                clean_out = net(gt).clamp(0, 1)  # the same tone change here means the content, not the blur, sets it
+                clean_fits = _tone_fit(gt, clean_out)
                 name = os.path.splitext(os.path.basename(sample['gt_path']))[0]
                 row = {'split': split, 'input_psnr': float(batch_psnr(lq, gt)), 'psnr': float(batch_psnr(out, gt)),
                        'local_only_psnr': float(batch_psnr(local, gt)),
-                       'gain': [a for a, _ in fits], 'offset_levels': [b * 255 for _, b in fits], 'z_nearest': nearest}
+                       'gain': [a for a, _ in fits], 'offset_levels': [b * 255 for _, b in fits], 'z_nearest': nearest,
+                       'clean_in_psnr': float(batch_psnr(clean_out, gt)), 'clean_in_gain': [a for a, _ in clean_fits],
+                       'clean_in_offset_levels': [b * 255 for _, b in clean_fits]}
                 rows[name] = row
                 cells.append([f'{name} ({split})', f"{row['input_psnr']:.2f}", f"{row['psnr']:.2f}",
                               f"{row['local_only_psnr']:.2f}", ' '.join(f'{a:.3f}' for a in row['gain']),
-                              ' '.join(f'{b:+.1f}' for b in row['offset_levels']), nearest])
+                              ' '.join(f'{b:+.1f}' for b in row['offset_levels']), nearest,
+                              f"{row['clean_in_psnr']:.2f}",
+                              ' '.join(f'{a:.3f}' for a in row['clean_in_gain']) + ' / '
+                              + ' '.join(f'{b:+.1f}' for b in row['clean_in_offset_levels'])])
     report('blur_row', f'The deblur row of `{args.checkpoint}` ({args.param_key}), per photo: PSNR of the blurred '
            'input, of the output, and of the output with its global per-channel tone change (gain, offset in '
-           'levels; RGB) undone; the task whose z centroid the whole photo is nearest to.',
+           'levels; RGB) undone; the task whose z centroid the whole photo is nearest to; the clean photo put '
+           'through the network: PSNR of the output against it, and the same tone fit.',
            ['photo', 'input dB', 'output dB', 'output, tone change undone, dB', 'gain R G B',
-            'offset R G B', 'z nearest'], cells, {'checkpoint': args.checkpoint, 'rows': rows, 'machine': machine()})
+            'offset R G B', 'z nearest', 'clean photo in: output dB', 'clean photo in: gain / offset'], cells, {'checkpoint': args.checkpoint, 'rows': rows, 'machine': machine()})
 
 
 if __name__ == '__main__':
