@@ -71,7 +71,8 @@ def main() -> None:
                 offset = torch.tensor([b for _, b in fits])[None, :, None, None]
                 local = (out - (gain - 1) * lq - offset).clamp(0, 1)
                 nearest = TASKS[int((net.degradation_vector(lq) @ centroids.t()).argmax())]
-                clean_out = net(gt).clamp(0, 1)  # the same tone change here means the content, not the blur, sets it
+                # the same tone change on the clean photo: the content sets it, not the blur
+                clean_out = net(gt).clamp(0, 1)
                 clean_fits = _tone_fit(gt, clean_out)
                 name = os.path.splitext(os.path.basename(sample['gt_path']))[0]
                 row = {'split': split, 'input_psnr': float(batch_psnr(lq, gt)), 'psnr': float(batch_psnr(out, gt)),
@@ -91,7 +92,8 @@ def main() -> None:
            'levels; RGB) undone; the task whose z centroid the whole photo is nearest to; the clean photo put '
            'through the network: PSNR of the output against it, and the same tone fit.',
            ['photo', 'input dB', 'output dB', 'output, tone change undone, dB', 'gain R G B',
-            'offset R G B', 'z nearest', 'clean photo in: output dB', 'clean photo in: gain / offset'], cells, {'checkpoint': args.checkpoint, 'rows': rows, 'machine': machine()})
+            'offset R G B', 'z nearest', 'clean photo in: output dB', 'clean photo in: gain / offset'],
+           cells, {'checkpoint': args.checkpoint, 'rows': rows, 'machine': machine()})
 
 
 if __name__ == '__main__':
