@@ -13,11 +13,12 @@ and on the training photos (evaluation degradations, fixed seeds): PSNR of the d
 input and of the output, and the high-frequency error (RMS, 0-255 levels, of the error
 minus its 9x9 box blur): a restorer that sharpens lowers it on blurred inputs.  Last, how
 well the degradation vector z tells the tasks apart: nearest task centroid of z over 48 px
-tiles of the training photos (and of the held-out photo, against the same centroids), and the mean cosine of z between tasks before and after
-training.  ``--net`` overrides network options, ``--lr`` the learning rate, ``--ema``
-evaluates weights averaged as BasicSR's ``ema_decay`` does, ``--cfe-lr`` scales the CFE's
-learning rate (its own parameter group).  ``--oracle`` swaps z for the one-hot task label, i.e. a
-perfect degradation recogniser.  Each run is added to benchmarks/results/task_mix.{json,md}
+tiles of the training photos (and of the held-out photo, against the same centroids), and
+the mean cosine of z between tasks before and after training.  ``--net`` overrides network
+options, ``--lr`` the learning rate, ``--ema`` evaluates weights averaged as BasicSR's
+``ema_decay`` does, ``--cfe-lr`` scales the CFE's learning rate (its own parameter group).
+``--oracle`` swaps z for the one-hot task label, i.e. a perfect degradation recogniser.
+``--mix`` labels the run; the iterations, loss weights and options are appended to it.  Each run is added to benchmarks/results/task_mix.{json,md}
 under its label; run several in parallel with OMP_NUM_THREADS=1.
 """
 from __future__ import annotations
@@ -111,7 +112,8 @@ def main() -> None:
     parser.add_argument('--net', action='append', default=[], metavar='KEY=VALUE',
                         help='override a network_g option of the demo (YAML value), e.g. cfe_centred_input=true')
     parser.add_argument('--lr', type=float, default=None, help="default: the demo's")
-    parser.add_argument('--ema', type=float, default=None, help="evaluate an EMA of the weights with this decay (default: the demo's ema_decay)")
+    parser.add_argument('--ema', type=float, default=None,
+                        help="evaluate an EMA of the weights with this decay (default: the demo's ema_decay)")
     parser.add_argument('--cfe-lr', type=float, default=1.0, metavar='SCALE',
                         help="the CFE's learning rate as a multiple of the network's")
     parser.add_argument('--seed', type=int, default=0)

@@ -10,8 +10,7 @@ hypothesis = pytest.importorskip('hypothesis')
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from perceive_ir_arch.utils.image_io import decode_image  # noqa: E402
-from perceive_ir_arch.utils.image_io import read_photo  # noqa: E402
+from perceive_ir_arch.utils.image_io import decode_image, read_photo  # noqa: E402
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 
-
 from ..utils.image_io import IMAGE_EXTENSIONS
 
 __all__ = ['index_folder', 'lmdb_path_of']
