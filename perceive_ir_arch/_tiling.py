@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import torch
 
-__all__ = ['tile_starts', 'blend_window', 'tiles', 'restore_tiled', 'tile_for_budget']
+__all__ = ['tile_starts', 'blend_window', 'tiles', 'restore_tiled', 'restore_tiles_alone', 'tile_for_budget']
 
 
 def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
@@ -73,6 +73,33 @@ def restore_tiled(run: Callable[..., torch.Tensor], x: torch.Tensor, tile: int, 
         if progress is not None:
             progress(1)
     return out.div_(weight)  # in place: a 4096^2 image's accumulators are 270 MB each
+
+
+@torch.no_grad()
+def restore_tiles_alone(run: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, tile: int,
+                        overlap: int, device: torch.device, multiple: int = 8,
+                        progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    """The authors' evaluator (``evaluate_stage2.py``): every tile restored on its own.
+
+    The tiles are those of ``tiles`` (the release's positions: every ``tile - overlap`` px,
+    the last flush with the edge); each is padded at the bottom / right to a multiple of
+    ``multiple`` (reflected) and passed to ``run`` whole, so a network that guides itself
+    computes its guidance from the padded tile; the outputs are cropped, clamped to [0, 1]
+    and overlaps averaged with equal weights.
+    """
+    from .archs.perceive_ir_arch import pad_to_multiple
+
+    h, w = x.shape[-2:]
+    out = torch.zeros(x.shape[:2] + (h, w), dtype=torch.float32, device=x.device)
+    count = torch.zeros(1, 1, h, w, dtype=torch.float32, device=x.device)
+    for y0, y1, x0, x1 in tiles(h, w, tile, overlap):
+        padded, th, tw = pad_to_multiple(x[..., y0:y1, x0:x1].to(device), multiple)
+        restored = run(padded)[..., :th, :tw].float().clamp(0, 1)
+        out[..., y0:y1, x0:x1] += restored.to(x.device)
+        count[..., y0:y1, x0:x1] += 1
+        if progress is not None:
+            progress(1)
+    return out.div_(count)
 
 
 def tile_for_budget(bytes_per_pixel: int, budget: int, multiple: int = 16, minimum: int = 64) -> int:

@@ -2,7 +2,7 @@
 
     perceive-ir restore IN... -o OUT --weights W [--tile N] [--device auto|cpu|cuda] [--half]
     perceive-ir score IMG|DIR... --prompts PROMPTS.pth [--clip-weights ViT-B-32.pt] [--csv F]
-    perceive-ir pack --opt OPTIONS.yml --checkpoint net_g_latest.pth -o restorer.pth
+    perceive-ir pack --checkpoint net_g_latest.pth --opt OPTIONS.yml -o restorer.pth   (--opt: BasicSR files only)
     perceive-ir export --weights W --onnx OUT.onnx [--check]
 
 ``restore`` restores photos of any size; ``score`` rates images with the stage-1
@@ -85,7 +85,7 @@ def _restore(args: argparse.Namespace) -> int:
     try:
         net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
         restorer = Restorer(net, _device(args.device, 'restore'), args.half, args.tile,
-                            args.tile_overlap, args.max_memory)
+                            args.tile_overlap, args.max_memory, args.protocol)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir restore: {exc}') from None
 
@@ -120,17 +120,16 @@ def _restore(args: argparse.Namespace) -> int:
 def _pack(args: argparse.Namespace) -> int:
     from perceive_ir_arch.restorer import load_network, read_options, save_restorer
 
-    if args.opt is None:
-        raise SystemExit('perceive-ir pack: --opt OPTIONS.yml is required (its network_g built the checkpoint)')
     try:
-        network_opt = read_options(args.opt)['network_g']
+        # a BasicSR checkpoint needs --opt; restorer and release files say what they are
+        network_opt = read_options(args.opt)['network_g'] if args.opt is not None else None
         net = load_network(args.checkpoint, args.opt, args.semantic_weights, args.param_key,
                            dict(_FLAGS, weights='--checkpoint'))
         save_restorer(args.output, net, network_opt)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SystemExit(f'perceive-ir pack: {exc}') from None
     print(f'wrote {args.output} ({os.path.getsize(args.output) / 2 ** 20:.1f} MiB, '
-          f'{network_opt["type"]})', file=sys.stderr)
+          f'{type(net).__name__})', file=sys.stderr)
     return 0
 
 
@@ -217,7 +216,8 @@ def _score(args: argparse.Namespace) -> int:
 
 def _add_weights(parser: argparse.ArgumentParser, flag: str = '--weights') -> None:
     parser.add_argument(flag, required=True,
-                        help='restorer file (perceive-ir pack) or BasicSR net_g_*.pth with --opt')
+                        help="restorer file (perceive-ir pack), a file of the authors' release "
+                        '(AIO-3D.pth, or its name perceive_ir_3task), or BasicSR net_g_*.pth with --opt')
     parser.add_argument('--opt', help='the option file whose network_g built a BasicSR checkpoint')
     parser.add_argument('--param-key', help='which entry of a BasicSR checkpoint '
                         '(default params_ema, else params)')
@@ -242,6 +242,10 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument('--tile-overlap', type=int, default=32, help='overlap of tiles (default 32)')
     restore.add_argument('--max-memory', help='memory budget that decides automatic tiling, e.g. 2G '
                          '(default 2G on CPU, 80%% of the free GPU memory)')
+    restore.add_argument('--protocol', default='whole_image', choices=['whole_image', 'release'],
+                         help="whole_image (default): tiles guided by the whole image and blended; "
+                         "release: the authors' evaluator (256-px tiles, 32 overlap, each guided by "
+                         'itself, averaged, bf16 on a GPU)')
     restore.add_argument('--suffix', default='', help='added to each output name before the extension')
     restore.add_argument('--skip-existing', action='store_true', help='leave outputs that exist')
     restore.add_argument('--quiet', action='store_true', help='no progress bars')
@@ -249,7 +253,8 @@ def _parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser('score', help='no-reference quality with the stage-1 perceiver')
     score.add_argument('inputs', nargs='+', help='image files, folders or globs')
-    score.add_argument('--prompts', required=True, help='stage-1 checkpoint (the prompt context)')
+    score.add_argument('--prompts', required=True, help="stage-1 prompt file: this project's checkpoint, the "
+                       "authors' quality_prompts_100000.pth, or its name perceive_ir_prompts")
     score.add_argument('--clip-model', default='ViT-B-32', help='open_clip architecture (default ViT-B-32)')
     score.add_argument('--clip-weights',
                        help='CLIP weight file, e.g. OpenAI ViT-B-32.pt (default: the lookup rule: '
@@ -261,7 +266,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument('--quiet', action='store_true', help='no progress bar')
     score.set_defaults(run=_score)
 
-    pack = sub.add_parser('pack', help='a BasicSR checkpoint + its options -> one restorer file')
+    pack = sub.add_parser('pack', help="a BasicSR checkpoint + its options, or an authors' file -> one restorer file")
     _add_weights(pack, '--checkpoint')
     pack.add_argument('-o', '--output', required=True, help='restorer file to write')
     pack.set_defaults(run=_pack)

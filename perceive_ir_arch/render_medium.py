@@ -24,15 +24,16 @@ __all__ = ['render_medium', 'main']
 
 
 def _load_restorer(net_opt: dict, path: str, param_key: str, device: torch.device,
-                   option: str) -> torch.nn.Module:
+                   option: str, trained_on_fold: int) -> torch.nn.Module:
     from basicsr.archs import build_network
 
-    from .pretrained import load_network_file
+    from .pretrained import PRETRAINED_PARTS, load_network_file
 
-    if not os.path.isfile(path):
+    if not os.path.isfile(path) and path not in PRETRAINED_PARTS:
         raise FileNotFoundError(f'{option}: {path!r} does not exist; train it with '
                                 'options/train_medium_restorer.yml (stage 1a)')
-    return load_network_file(build_network(dict(net_opt)), path, option, param_key).to(device).eval()
+    return load_network_file(build_network(dict(net_opt)), path, option, param_key,
+                             trained_on_fold=trained_on_fold).to(device).eval()
 
 
 def render_medium(opt: dict[str, Any], device: torch.device | None = None,
@@ -61,7 +62,7 @@ def render_medium(opt: dict[str, Any], device: torch.device | None = None,
         if not todo:
             continue
         net = _load_restorer(opt['network_g'], str(opt['restorers'][other]),
-                             opt.get('param_key', 'params'), device, f'restorers.{other}')
+                             opt.get('param_key', 'params'), device, f'restorers.{other}', 1 - fold)
         for i in tqdm(todo, desc=f'medium tier, fold {fold}', unit='img', disable=not progress):
             sample = dataset[i]
             with torch.no_grad():

@@ -30,10 +30,16 @@ from torch import nn
 from . import _tiling
 from .restorer_file import FORMAT, load_network, read_options, save_restorer
 
-__all__ = ['FORMAT', 'Restorer', 'create_restorer', 'save_restorer', 'load_network',
+__all__ = ['FORMAT', 'PROTOCOLS', 'Restorer', 'create_restorer', 'save_restorer', 'load_network',
            'read_options', 'parse_memory', 'select_device']
 
 _HALF = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+# how a large image is restored in tiles:
+#   whole_image: every tile guided by the whole image, raised-cosine blending (this project)
+#   release: the authors' evaluator: 256-px tiles, 32 overlap, each reflect-padded to a
+#            multiple of 8 and guided by itself, plain averaging, bf16 on a GPU
+PROTOCOLS = ('whole_image', 'release')
+_RELEASE_TILE, _RELEASE_OVERLAP = 256, 32
 Image = TypeVar('Image')
 
 
@@ -69,7 +75,13 @@ class Restorer:
 
     def __init__(self, net: nn.Module, device: torch.device, half: str | None = None,
                  tile: int | None = None, tile_overlap: int = 32,
-                 max_memory: int | str | None = None) -> None:
+                 max_memory: int | str | None = None, protocol: str = 'whole_image') -> None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f'protocol: {protocol!r}; use one of {", ".join(PROTOCOLS)}')
+        if protocol == 'release':
+            tile = _RELEASE_TILE if tile is None else tile
+            half = 'bf16' if half is None else half
+        self.protocol = protocol
         if half not in _HALF:
             raise ValueError(f'half: {half!r}; use bf16, fp16 or None')
         if tile is not None and tile < 16:
@@ -93,6 +105,8 @@ class Restorer:
 
     def plan(self, height: int, width: int) -> int | None:
         """The tile size used for an image of this size, None for the whole image at once."""
+        if self.protocol == 'release':
+            return self.tile  # every image in tiles, a small one as one padded tile
         if self.tile is not None:
             return self.tile if max(height, width) > self.tile else None
         size = 2 if self.dtype is not None else 4
@@ -122,7 +136,10 @@ class Restorer:
         tile = self.plan(*x.shape[-2:])
         outs = []
         for one in x.float().split(1):
-            if tile is None:
+            if self.protocol == 'release':
+                out = _tiling.restore_tiles_alone(self._run, one.cpu(), tile, self.overlap, self.device,
+                                                  progress=progress)
+            elif tile is None:
                 out = self._run(one.to(self.device))
             else:
                 one = one.cpu()  # the full image never goes to the device at once
@@ -195,7 +212,7 @@ def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
                     device: str | torch.device = 'auto', half: str | None = None,
                     tile: int | None = None, tile_overlap: int = 32,
                     max_memory: int | str | None = None, semantic_weights: str | None = None,
-                    param_key: str | None = None) -> Restorer:
+                    param_key: str | None = None, protocol: str = 'whole_image') -> Restorer:
     """A ``Restorer`` for a restorer file (``save_restorer`` / ``perceive-ir pack``) or a
     BasicSR ``net_g_*.pth`` with the option file ``opt`` that built it.
 
@@ -208,6 +225,12 @@ def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
         semantic_weights: the DINOv2 file for a restorer trained with the real encoder;
             default: found by the lookup rule of ``perceive_ir_arch.pretrained.locate``
             ($PERCEIVE_IR_WEIGHTS, the Hugging Face hub cache, torch hub's checkpoints).
+        protocol: 'whole_image' (tiles guided by the whole image, blended) or 'release'
+            (the authors' evaluator: 256-px tiles with 32 overlap unless ``tile`` /
+            ``tile_overlap`` say otherwise, each guided by itself, averaged; bf16 on a GPU).
+
+    ``weights`` may also be a file of the authors' release (``AIO-3D.pth``) or the name of
+    one in ``PRETRAINED_PARTS`` (``perceive_ir_3task``), found by the lookup rule.
     """
     net = load_network(weights, opt, semantic_weights, param_key)
-    return Restorer(net, select_device(device), half, tile, tile_overlap, max_memory)
+    return Restorer(net, select_device(device), half, tile, tile_overlap, max_memory, protocol)

@@ -8,20 +8,22 @@ option file that built them.
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Mapping
 
 import torch
 from torch import nn
 
-from .pretrained import PretrainedFileError, describe, locate, mismatch, network_params, read_checkpoint
+from .pretrained import locate, mismatch, read_trained
 from ._registry import network_options
 from .utils.files import atomic_torch_save
 
 __all__ = ['FORMAT', 'save_restorer', 'load_network', 'read_options']
 
 FORMAT = 'perceive-ir-restorer'
-_VERSION = 2  # 2: semantic_antialias recorded (version 1 files resized with antialiasing)
+# 2: semantic_antialias recorded (version 1 files resized the image with antialiasing);
+# 3: semantic_pos_antialias recorded (earlier files resized DINOv2's position embedding
+# with antialiasing, timm's default then)
+_VERSION = 3
 
 
 def save_restorer(path: str, net: nn.Module, network_opt: Mapping[str, Any] | None = None,
@@ -56,48 +58,50 @@ def read_options(opt: str | Mapping[str, Any]) -> dict:
     return data
 
 
-def _load_params(net: nn.Module, params: Mapping[str, torch.Tensor], where: str) -> None:
-    problem = mismatch(net.state_dict(), params)
-    if problem:
-        raise ValueError(f'{where} does not fit the network {type(net).__name__}: {problem}')
-    net.load_state_dict(params, strict=True)
+def restorer_contents(data: Mapping[str, Any]) -> tuple[dict, dict, dict | None]:
+    """(network options, parameters, semantic identity) of a loaded restorer file, its
+    options completed with what files of earlier versions ran."""
+    network_opt, params = dict(data['network']), data['params']
+    version = data.get('version', 1)
+    if network_opt.get('type') == 'PerceiveIR':
+        if version < 2:
+            network_opt.setdefault('semantic_antialias', True)
+        if version < 3:
+            network_opt.setdefault('semantic_pos_antialias', True)
+    return network_opt, params, data.get('semantic')
 
 
 def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
                  semantic_weights: str | None = None, param_key: str | None = None,
                  flags: Mapping[str, str] | None = None) -> nn.Module:
-    """Build the network a restorer file (or a BasicSR ``net_g`` file + ``opt``) describes,
-    with its weights, in eval mode on the CPU.  Nothing is unpickled that could run code.
+    """Build the network a file describes, with its weights, in eval mode on the CPU: a
+    restorer file, a file of the authors' release (its options from the file), or a
+    BasicSR ``net_g`` file with ``opt``, the option file that built it.  Nothing is
+    unpickled that could run code.
 
     ``flags`` renames the arguments in messages (``{'weights': '--weights', ...}`` for the
-    command); a restorer trained with the real semantic encoder finds its file by the
+    command); a network trained with the real semantic encoder finds its file by the
     lookup rule of ``perceive_ir_arch.pretrained`` unless ``semantic_weights`` names it."""
     from basicsr.archs import build_network
 
     name = {'weights': 'weights', 'opt': 'opt', 'semantic_weights': 'semantic_weights', **(flags or {})}
-    if not os.path.isfile(str(weights)):
-        raise FileNotFoundError(f'{name["weights"]}: weights file {weights!r} does not exist')
-    data = read_checkpoint(str(weights), name['weights'])
-    if not isinstance(data, dict):
-        raise PretrainedFileError(f'{name["weights"]}: {weights} holds {describe(data)}, not a checkpoint')
-    if data.get('format') == FORMAT:
-        network_opt, params = dict(data['network']), data['params']
-        if data.get('version', 1) < 2 and network_opt.get('type') == 'PerceiveIR':
-            network_opt.setdefault('semantic_antialias', True)  # what version 1 networks ran
-        semantic = data.get('semantic')
-        encoder = None
+    trained = read_trained(str(weights), name['weights'], param_key)
+    encoder = None
+    if trained.network is not None:  # the file says what it is
+        network_opt = dict(trained.network)
+        semantic = trained.semantic
+        if trained.container == 'release' and network_opt.get('semantic_guidance'):
+            semantic = {'name': network_opt['semantic_encoder'], 'random': False}
         if semantic and not semantic.get('random'):
             # the file is not in the restorer: the argument names it, else the lookup rule
             encoder = _semantic_encoder(network_opt, semantic['name'], semantic_weights or True,
                                         name['semantic_weights'])
     else:
-        params = network_params(data, str(weights), name['weights'], param_key)
         if opt is None:
-            raise ValueError(f'{name["weights"]}: {weights} is a BasicSR checkpoint (params); give the option '
-                             f'file whose network_g built it ({name["opt"]}), or convert it once with '
-                             '`perceive-ir pack`')
+            raise ValueError(f'{name["weights"]}: {weights} is {trained.what}: a BasicSR checkpoint '
+                             'holds no network options; give the option file whose network_g built it '
+                             f'({name["opt"]}), or convert it once with `perceive-ir pack`')
         network_opt = dict(read_options(opt)['network_g'])
-        encoder = None
         # a semantic encoder is named by the options of the networks that take one
         encoder_name = _guiding_encoder(network_opt)
         if encoder_name is not None:
@@ -108,7 +112,10 @@ def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
                            _semantic_encoder(network_opt, encoder_name, given, 'network_g.semantic_pretrained'))
     net = build_network(network_opt)
     del encoder  # the network holds the shared encoder now
-    _load_params(net, params, repr(weights))
+    problem = mismatch(net.state_dict(), trained.params)
+    if problem:
+        raise ValueError(f'{weights!r} ({trained.what}) does not fit the network {type(net).__name__}: {problem}')
+    net.load_state_dict(trained.params, strict=True)
     return net.eval()
 
 

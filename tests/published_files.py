@@ -149,3 +149,41 @@ def hf_cache_file(hub: str, repo: str, filename: str, source: str, revision: str
     target = os.path.join(folder, 'snapshots', revision, filename)
     os.symlink(os.path.relpath(blob, os.path.dirname(target)), target)
     return target
+
+
+def write_dinov2_transformers(folder: str, state: dict, patch: int = 14, image: int = 518) -> str:
+    """A DINOv2 in transformers' published layout (``facebook/dinov2-*``: config.json and
+    model.safetensors with separate query / key / value), from a timm-layout state dict."""
+    import json
+
+    from safetensors.torch import save_file
+
+    dim = state['cls_token'].shape[-1]
+    layers = len({k.split('.')[1] for k in state if k.startswith('blocks.')})
+    out = {'embeddings.cls_token': state['cls_token'], 'embeddings.mask_token': torch.zeros(1, dim),
+           'embeddings.position_embeddings': state['pos_embed'],
+           'embeddings.patch_embeddings.projection.weight': state['patch_embed.proj.weight'],
+           'embeddings.patch_embeddings.projection.bias': state['patch_embed.proj.bias'],
+           'layernorm.weight': state['norm.weight'], 'layernorm.bias': state['norm.bias']}
+    for i in range(layers):
+        src, dst = f'blocks.{i}.', f'encoder.layer.{i}.'
+        for kind in ('weight', 'bias'):
+            q, k, v = state[f'{src}attn.qkv.{kind}'].chunk(3, dim=0)
+            for name, value in (('query', q), ('key', k), ('value', v)):
+                out[f'{dst}attention.attention.{name}.{kind}'] = value
+            out[f'{dst}attention.output.dense.{kind}'] = state[f'{src}attn.proj.{kind}']
+            for part in ('norm1', 'norm2', 'mlp.fc1', 'mlp.fc2'):
+                out[f'{dst}{part}.{kind}'] = state[f'{src}{part}.{kind}']
+        out[f'{dst}layer_scale1.lambda1'] = state[f'{src}ls1.gamma']
+        out[f'{dst}layer_scale2.lambda1'] = state[f'{src}ls2.gamma']
+    os.makedirs(folder, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in out.items()}, os.path.join(folder, 'model.safetensors'))
+    heads = 1 if dim == 16 else dim // 64
+    config = dict(model_type='dinov2', architectures=['Dinov2Model'], hidden_size=dim, num_hidden_layers=layers,
+                  num_attention_heads=heads, mlp_ratio=4, hidden_act='gelu', layer_norm_eps=1e-6,
+                  image_size=image, patch_size=patch, num_channels=3, qkv_bias=True, layerscale_value=1.0,
+                  use_swiglu_ffn=False, drop_path_rate=0.0, hidden_dropout_prob=0.0,
+                  attention_probs_dropout_prob=0.0)
+    with open(os.path.join(folder, 'config.json'), 'w') as f:
+        json.dump(config, f)
+    return folder

@@ -97,6 +97,8 @@ def test_a_wrong_type_in_a_plugin_block_names_the_option_and_the_type(block, mat
 
 
 @pytest.mark.parametrize('train,test', [('perceive_ir.yml', 'test.yml'), ('perceive_ir_5task.yml', 'test_5task.yml'),
+                                        ('perceive_ir.yml', 'test_release.yml'),
+                                        ('perceive_ir_5task.yml', 'test_5task_release.yml'),
                                         ('demo/train_demo.yml', 'demo/test_demo.yml')])
 def test_each_test_file_builds_the_network_its_training_file_trains(train, test):
     # a test file's network_g is written out again; an option that changes no weight

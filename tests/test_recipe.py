@@ -15,6 +15,7 @@ import torch
 from perceive_ir_arch.data.make_replica import make_replica
 from tests import published_files as pf
 from tests.conftest import REPO, run_python
+from tests.release_reference import ReleasePerceiveIR
 
 # the override set, by kind of step (docs/recipe.md, "Rehearsing the recipe")
 RUN = ['num_gpu=0', 'logger:print_freq=1', 'logger:save_checkpoint_freq=2', 'logger:use_tb_logger=false']
@@ -119,4 +120,17 @@ def test_the_shipped_recipe_runs_every_stage_on_a_replica(tmp_path, weights, rec
         rows = {row['dataset']: row for row in csv.DictReader(f)}
     assert [d for d in rows if d != 'average'] == r['rows']
     assert all(int(row['images']) > 0 for row in rows.values())
+
+    # the authors' evaluator on a checkpoint in their container (tiny, random weights)
+    release = ReleasePerceiveIR(dim=8, blocks=(1, 1, 1, 1), heads=(1, 1, 1, 1), refinement=1, semantic_dim=16)
+    aio = os.path.join(cwd, f'AIO{r["suffix"]}.pth')
+    torch.save({'model': release.state_dict(), 'iteration': 1,
+                'config': {'data': {'tasks': list(r['tasks'])}, 'model': {'dim': 8}}}, aio)
+    run_python(['-m', 'perceive_ir_arch.test', '-opt', os.path.join(REPO, 'options', f'{r["test"]}_release.yml'),
+                '--force_yml', *RUN[:1], *NET, 'network_g:semantic_encoder=dinov2_tiny',
+                f'path:pretrain_network_g={aio}'], cwd=cwd, env=env, timeout=600)
+    results = [d for d in os.listdir(os.path.join(cwd, 'results')) if d.startswith(f'{r["name"]}_release')]
+    with open(os.path.join(cwd, 'results', results[0], 'metrics.csv')) as f:
+        rows = {row['dataset']: row for row in csv.DictReader(f)}
+    assert [d for d in rows if d != 'average'] == r['rows']
     shutil.rmtree(os.path.join(cwd, 'datasets'))  # ~30 MB of replica

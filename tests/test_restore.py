@@ -278,11 +278,18 @@ def test_a_version_1_restorer_file_keeps_its_antialiased_semantic_resize(tmp_pat
     path = str(tmp_path / 'v1.pth')
     save_restorer(path, net)
     data = torch.load(path, weights_only=True)
-    assert data['version'] == 2 and data['network']['semantic_antialias'] is False
+    assert data['version'] == 3 and data['network']['semantic_antialias'] is False
+    assert data['network']['semantic_pos_antialias'] is False
+    del data['network']['semantic_pos_antialias']
+    data['version'] = 2  # version 2: the image resize recorded, the position embedding's not
+    torch.save(data, path)
+    encoder = create_restorer(path, device='cpu').net.semantic_encoder
+    assert encoder.antialias is False and encoder.pos_antialias is True
     data['version'] = 1
     del data['network']['semantic_antialias']
     torch.save(data, path)
-    assert create_restorer(path, device='cpu').net.semantic_encoder.antialias is True
+    encoder = create_restorer(path, device='cpu').net.semantic_encoder
+    assert encoder.antialias is True and encoder.pos_antialias is True
 
 
 # -- networks as data ---------------------------------------------------------------------

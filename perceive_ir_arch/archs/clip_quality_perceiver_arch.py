@@ -84,7 +84,8 @@ class CLIPQualityPerceiver(HoldsFrozen):
         n_ctx: learnable context tokens per prompt.
         class_names: the tier words, worst first.
         logit_scale: multiplies the cosines before the softmax (100 in stage 1).
-        prompt_file: a stage-1 checkpoint to load the context from (BasicSR format).
+        prompt_file: a stage-1 file to load the context from (this project's BasicSR
+            checkpoint, or the release's ``quality_prompts_100000.pth``).
         pretrained_option: what messages call ``clip_pretrained`` (a command's flag).
         class_word_in_text: tokenise "X X ... X <tier>." (CoOp / CLIP-IQA); the release
             tokenises the placeholders alone, the tier word entering only through the
@@ -126,28 +127,64 @@ class CLIPQualityPerceiver(HoldsFrozen):
             self.load_prompts(prompt_file)
 
     def load_prompts(self, path: str, option: str = 'prompt_file') -> None:
-        """Load the context from a stage-1 checkpoint, checking its keys and shape."""
+        """Load the context from a stage-1 file, checking its keys and shape: this project's
+        checkpoint (BasicSR ``params``) or the release's ``quality_prompts_*.pth``."""
         import os
 
+        from ..pretrained import PRETRAINED_PARTS, locate
+
         if not os.path.isfile(path):
-            raise FileNotFoundError(f'{option}: prompt checkpoint {path!r} does not exist; '
-                                    'train it with options/train_quality_perceiver.yml (stage 1)')
-        state = network_params(read_checkpoint(path, option), path, option)
-        if not isinstance(state, dict) or set(state) not in ({'ctx'}, {'ctx', 'tokens'}):
-            found = sorted(state) if isinstance(state, dict) else type(state).__name__
-            raise KeyError(f'{option}: {path!r} is not a quality-perceiver checkpoint; expected '
-                           f"the keys 'ctx' and 'tokens', found {found}")
-        if state['ctx'].shape != self.ctx.shape:
-            raise ValueError(f"{option}: {path!r} holds ctx of shape {tuple(state['ctx'].shape)}, "
+            if path not in PRETRAINED_PARTS:
+                raise FileNotFoundError(f'{option}: prompt checkpoint {path!r} does not exist; '
+                                        'train it with options/train_quality_perceiver.yml (stage 1)')
+            path = locate(path, True, option)  # the authors' file by its name: perceive_ir_prompts
+        data = read_checkpoint(path, option)
+        if isinstance(data, dict) and isinstance(data.get('prompt_learner'), dict):
+            ctx, tokens = self._release_prompts(data, path, option)
+        else:
+            state = network_params(data, path, option)
+            if not isinstance(state, dict) or set(state) not in ({'ctx'}, {'ctx', 'tokens'}):
+                found = sorted(state) if isinstance(state, dict) else type(state).__name__
+                raise KeyError(f'{option}: {path!r} is not a quality-perceiver checkpoint; expected '
+                               f"the keys 'ctx' and 'tokens', found {found}")
+            # files without tokens predate the choice: they were trained with the class word
+            ctx, tokens = state['ctx'], state.get('tokens', self._class_word_tokens)
+        if ctx.shape != self.ctx.shape:
+            raise ValueError(f"{option}: {path!r} holds ctx of shape {tuple(ctx.shape)}, "
                              f'this perceiver needs {tuple(self.ctx.shape)} (same CLIP, n_ctx, tiers)')
-        # files without tokens predate the choice: they were trained with the class word
-        tokens = state.get('tokens', self._class_word_tokens)
         if tokens.shape != self.tokens.shape:
             raise ValueError(f'{option}: {path!r} holds prompt tokens of shape {tuple(tokens.shape)}, '
                              f'this perceiver needs {tuple(self.tokens.shape)}')
         with torch.no_grad():
-            self.ctx.copy_(state['ctx'])
-            self.tokens.copy_(tokens)
+            self.ctx.copy_(ctx)
+            self.tokens.copy_(tokens.long())
+
+    def _release_prompts(self, data: dict, path: str, option: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(context, tokens) of the release's prompt file, after checking it was learnt for
+        these tiers, this context length and this CLIP's token embedding."""
+        learner = data['prompt_learner']
+        missing = [k for k in ('context', 'token_prefix', 'tokenized_prompts') if k not in learner]
+        if missing:
+            raise KeyError(f"{option}: {path!r} is the release's prompt file without {missing} in "
+                           'prompt_learner (expected context, token_prefix, token_suffix, tokenized_prompts)')
+        names = tuple(data.get('quality_names', self.class_names))
+        if names != self.class_names:
+            raise ValueError(f"{option}: {path!r} holds prompts for the tiers {list(names)}, this "
+                             f'perceiver scores {list(self.class_names)}')
+        length = data.get('context_length', learner['context'].shape[1])
+        if length != self.n_ctx:
+            raise ValueError(f"{option}: {path!r} holds {length} context tokens per prompt, this "
+                             f'perceiver has n_ctx: {self.n_ctx}')
+        tokens = learner['tokenized_prompts']
+        # the prompts' start token was embedded by the CLIP they were learnt with
+        with torch.no_grad():
+            start = self.clip.token_embedding(tokens[:, :1].long().to(self.ctx.device)).float()
+        given = learner['token_prefix'].float().to(start.device)
+        if given.shape != start.shape or (given - start).abs().max() > 1e-3 * start.abs().max():
+            raise ValueError(f"{option}: {path!r} holds prompts learnt on another CLIP (its start-token "
+                             "embedding differs from this CLIP's): give the CLIP file they were "
+                             'trained with (OpenAI ViT-B/32)')
+        return learner['context'], tokens
 
     def text_features(self) -> torch.Tensor:
         """L2-normalised prompt features, one row per tier."""

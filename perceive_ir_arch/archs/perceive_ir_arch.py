@@ -109,6 +109,10 @@ class PerceiveIR(HoldsFrozen):
             resizes with plain bicubic: false).
         cfe_centred_input: the CFE reads 2x - 1 instead of x in [0, 1] (the release:
             false); a random CFE then tells degradations apart from the start.
+        semantic_pos_antialias: resize DINOv2's published 37 x 37 position embedding to
+            the encoder's grid with antialiasing (timm's default) instead of plain bicubic
+            (the release's transformers model: false).  Restorer files written before
+            version 3 ran with true and keep it.
 
     The semantic encoder is frozen and kept out of ``state_dict()``, ``parameters()`` and
     hence out of BasicSR's checkpoints, optimizer and EMA; ``.to()`` still moves it.
@@ -121,7 +125,8 @@ class PerceiveIR(HoldsFrozen):
                  semantic_encoder: str = 'dinov2_vitb14', semantic_pretrained: str | bool | None = None,
                  degradation_dim: int = 128, cfe_variant: str = 'release',
                  etb_variant: str = 'release', pgm_variant: str = 'joint',
-                 semantic_antialias: bool = False, cfe_centred_input: bool = False) -> None:
+                 semantic_antialias: bool = False, cfe_centred_input: bool = False,
+                 semantic_pos_antialias: bool = False) -> None:
         super().__init__()
         if len(num_blocks) != 4 or len(heads) != 4:
             raise ValueError(f'num_blocks and heads need 4 entries (levels 1-4), got '
@@ -139,7 +144,8 @@ class PerceiveIR(HoldsFrozen):
         encoder = None
         if semantic_guidance:
             encoder = build_semantic_encoder(semantic_encoder, semantic_pretrained,
-                                             antialias=semantic_antialias)
+                                             antialias=semantic_antialias,
+                                             pos_antialias=semantic_pos_antialias)
             sem_dim = encoder.dim
         self.hold_frozen('semantic_encoder', encoder)  # shared, never in state_dict / parameters
         prompt_dim = sem_dim + (degradation_dim if degradation_guidance else 0)

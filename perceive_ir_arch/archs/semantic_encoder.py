@@ -16,28 +16,29 @@ from torch import nn
 
 from .frozen import freeze, register_normalisation, seeded_build
 from ..pretrained import IMAGENET, PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
+from ..pretrained.dinov2_layouts import is_transformers_dinov2, transformers_to_timm
 
 __all__ = ['SEMANTIC_ENCODERS', 'SemanticEncoder', 'build_semantic_encoder']
 
 logger = logging.getLogger('basicsr.perceive_ir')
 
 
-
 @dataclass(frozen=True)
 class SemanticEncoderSpec:
     timm_name: str
     blocks: tuple[int, ...]  # 0-based indices of the blocks whose class token is read
+    width: int               # the tokens' size
     img_size: int = 224
     timm_kwargs: dict = field(default_factory=dict)
 
 
 SEMANTIC_ENCODERS: dict[str, SemanticEncoderSpec] = {
     # the paper's choice: class tokens after blocks 1, 4, 8, 12 of ViT-B/14 (768-d)
-    'dinov2_vitb14': SemanticEncoderSpec('vit_base_patch14_dinov2', (0, 3, 7, 11)),
+    'dinov2_vitb14': SemanticEncoderSpec('vit_base_patch14_dinov2', (0, 3, 7, 11), 768),
     # the weaker hint in the authors' older material (384-d)
-    'dinov2_vits14': SemanticEncoderSpec('vit_small_patch14_dinov2', (0, 3, 7, 11)),
+    'dinov2_vits14': SemanticEncoderSpec('vit_small_patch14_dinov2', (0, 3, 7, 11), 384),
     # tests and CPU demos: random weights only, 16-d tokens from a 28x28 input
-    'dinov2_tiny': SemanticEncoderSpec('vit_small_patch14_dinov2', (0, 1, 2, 3), img_size=28,
+    'dinov2_tiny': SemanticEncoderSpec('vit_small_patch14_dinov2', (0, 1, 2, 3), 16, img_size=28,
                                        timm_kwargs=dict(embed_dim=16, depth=4, num_heads=1)),
 }
 
@@ -64,8 +65,10 @@ class SemanticEncoder(nn.Module):
     """
 
     def __init__(self, name: str, pretrained: str | bool | None = None,
-                 option: str = 'network_g.semantic_pretrained', antialias: bool = False) -> None:
+                 option: str = 'network_g.semantic_pretrained', antialias: bool = False,
+                 pos_antialias: bool = False) -> None:
         super().__init__()
+        self.pos_antialias = pos_antialias  # how the position embedding is resized at load
         if name not in SEMANTIC_ENCODERS:
             raise ValueError(f'unknown semantic encoder {name!r}; choose one of '
                              f'{sorted(SEMANTIC_ENCODERS)}')
@@ -89,21 +92,29 @@ class SemanticEncoder(nn.Module):
         freeze(self)
 
     def _load(self, found: tuple[str, dict], name: str, option: str) -> None:
-        """Either published layout (timm's safetensors, Meta's ``*_pretrain.pth``) through
-        timm's own conversion, which also resizes the position embedding to our input."""
+        """Any published layout (timm's safetensors, Meta's ``*_pretrain.pth``, transformers'
+        ``facebook/dinov2-*`` ``model.safetensors``) through timm's own conversion, which also
+        resizes the position embedding to our input: plain bicubic as the release's
+        transformers model does at every forward, or antialiased (``pos_antialias``)."""
         from timm.models.vision_transformer import checkpoint_filter_fn
 
         path, state = found
         part = pretrained_part(name)
         needs = f'semantic_encoder {name} needs {part.title if part else "a DINOv2 ViT"}'
+        what = describe(state)
+        if is_transformers_dinov2(state):
+            try:
+                state = transformers_to_timm(state)
+            except KeyError as exc:
+                raise PretrainedFileError(f'{option}: {path} is {what}; {needs} ({exc.args[0]})') from None
         if 'cls_token' not in state or 'patch_embed.proj.weight' not in state:
-            raise PretrainedFileError(f'{option}: {path} is {describe(state)}; {needs}')
+            raise PretrainedFileError(f'{option}: {path} is {what}; {needs}')
         try:
-            converted = checkpoint_filter_fn(dict(state), self.vit)
+            converted = checkpoint_filter_fn(dict(state), self.vit, antialias=self.pos_antialias)
         except (RuntimeError, ValueError, KeyError, IndexError) as exc:
-            raise PretrainedFileError(f'{option}: {path} is {describe(state)}; {needs} '
+            raise PretrainedFileError(f'{option}: {path} is {what}; {needs} '
                                       f'({str(exc).splitlines()[0][:200]})') from None
-        load_strict(self.vit, converted, option=option, path=path, needs=needs, what=describe(state))
+        load_strict(self.vit, converted, option=option, path=path, needs=needs, what=what)
         logger.info(f'Semantic encoder {name}: weights from {path}')
 
     def train(self, mode: bool = True) -> 'SemanticEncoder':
@@ -142,7 +153,7 @@ _shared_lock = threading.Lock()
 
 def build_semantic_encoder(name: str, pretrained: str | bool | None = None,
                            option: str = 'network_g.semantic_pretrained',
-                           antialias: bool = False) -> SemanticEncoder:
+                           antialias: bool = False, pos_antialias: bool = False) -> SemanticEncoder:
     """Build, or reuse while alive, the frozen encoder for (name, file).
 
     BasicSR builds ``net_g`` and ``net_g_ema`` from the same options; sharing the frozen
@@ -150,10 +161,11 @@ def build_semantic_encoder(name: str, pretrained: str | bool | None = None,
     """
     # the default device is part of the key: a meta-device build (parameter counting)
     # must not be handed to a real network later
-    key = (name, None if pretrained is None else str(pretrained), str(torch.empty(0).device), antialias)
+    key = (name, None if pretrained is None else str(pretrained), str(torch.empty(0).device), antialias,
+           pos_antialias)
     with _shared_lock:
         enc = _shared.get(key)
         if enc is None:
-            enc = SemanticEncoder(name, pretrained, option, antialias)
+            enc = SemanticEncoder(name, pretrained, option, antialias, pos_antialias)
             _shared[key] = enc
         return enc

@@ -11,7 +11,6 @@ else 0.75 (docs/method.md section 3).
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Sequence
 
 import torch
@@ -114,11 +113,10 @@ class _Proxy(nn.Module):
         nets = []
         for i, path in enumerate(paths):
             label = f'{where}.checkpoints[{i}]' if self.cross_fitted else f'{where}.checkpoint'
-            if not os.path.isfile(str(path)):
-                raise FileNotFoundError(f'{label}: {path!r} does not exist (a trained BasicSR '
-                                        'network, e.g. the stage-1 medium restorer)')
             net = build_network(dict(spec['network']))
-            nets.append(freeze(load_network_file(net, str(path), label, spec.get('param_key'))))
+            # checkpoints[k] is the restorer trained on fold k (it renders the other fold)
+            nets.append(freeze(load_network_file(net, str(path), label, spec.get('param_key'),
+                                                 trained_on_fold=i if self.cross_fitted else None)))
         self.nets = nn.ModuleList(nets)
         tasks = spec.get('tasks')
         bad = [t for t in (tasks or []) if t not in TASKS]

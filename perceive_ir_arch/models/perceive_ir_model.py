@@ -20,6 +20,9 @@ from ._probe import DifficultyProbe
 
 __all__ = ['PerceiveIRModel']
 
+_PUBLISHED_TASKS = {'3task': {'denoise', 'derain', 'dehaze'},
+                    '5task': {'denoise', 'derain', 'dehaze', 'deblur', 'lowlight'}}
+
 _AUTOCAST = {None: None, 'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 
@@ -117,6 +120,39 @@ class PerceiveIRModel(SRModel):
             every = math.ceil(len(dataset) * train_set.get('dataset_enlarge_ratio', 1) / per_gpu)
         self.probe_every = max(int(every), 1)
         self.next_probe = 1
+
+    # -- weights and testing ----------------------------------------------------------------
+    def load_network(self, net: torch.nn.Module, load_path: str, strict: bool = True,
+                     param_key: str | None = 'params') -> None:
+        """``path.pretrain_network_g`` (and resume) through the plugin's one loader of trained
+        networks: BasicSR checkpoints as BasicSR reads them, restorer files, the authors'
+        release files (``AIO-3D.pth``, or a name of ``PRETRAINED_PARTS``), checked against the
+        tasks the option file tests."""
+        from ..pretrained import load_trained, read_trained
+
+        option = 'path.pretrain_network_g'
+        weights = read_trained(load_path, option, param_key, fallback=True)
+        if weights.tasks is not None:
+            _check_tasks(self.opt, weights.tasks, f'{option}: {load_path} is {weights.what}')
+        load_trained(self.get_bare_model(net), weights, option, str(load_path), strict=strict)
+        get_root_logger().info(f'Loading {type(self.get_bare_model(net)).__name__} from {load_path}: '
+                               f'{weights.what}')
+
+    def test(self) -> None:
+        """SRModel's test, or with ``val.protocol: release`` the authors' evaluator: 256-px
+        tiles with 32 overlap, each guided by itself, averaged, bf16 on a GPU."""
+        protocol = (self.opt.get('val') or {}).get('protocol', 'whole_image')
+        if protocol == 'whole_image':
+            return super().test()
+        from ..restorer import PROTOCOLS, Restorer
+
+        if protocol not in PROTOCOLS:
+            raise ValueError(f'val.protocol: {protocol!r}; use one of {", ".join(PROTOCOLS)}')
+        net = self.net_g_ema if hasattr(self, 'net_g_ema') else self.net_g
+        was_training = net.training
+        restorer = Restorer(self.get_bare_model(net), self.device, protocol=protocol)
+        self.output = restorer.restore_tensor(self.lq)
+        net.train(was_training)
 
     def model_to_device(self, net: torch.nn.Module) -> torch.nn.Module:
         return model_to_device(self, net)  # DDP on CPU too (gloo)
@@ -272,3 +308,27 @@ class PerceiveIRModel(SRModel):
             self.probe.load_state_dict(extra.get('rho', {}))
             self.next_probe = int(extra.get('next_probe', 1))
         self.best = extra.get('best')
+
+
+def _option_tasks(opt: dict, phases: tuple[str, ...]) -> set[str]:
+    """The tasks the datasets of ``phases`` (train, val, test) draw from."""
+    tasks = set()
+    for name, dataset in (opt.get('datasets') or {}).items():
+        if str(name).split('_')[0] in phases and isinstance(dataset, dict):
+            tasks |= {s.get('task') for s in dataset.get('sources') or [] if isinstance(s, dict)}
+    return tasks - {None}
+
+
+def _check_tasks(opt: dict, trained: tuple[str, ...], what: str) -> None:
+    """A network trained on ``trained`` must not be scored against the paper's numbers of
+    another recipe, nor tested on tasks it never learnt."""
+    published = (opt.get('val') or {}).get('published')
+    if published in _PUBLISHED_TASKS and set(trained) != _PUBLISHED_TASKS[published]:
+        raise ValueError(f'{what}, but val.published: {published} compares with the paper\'s '
+                         f'{published} model (tasks {sorted(_PUBLISHED_TASKS[published])}); use the '
+                         f'test file of its recipe, or val.published: ~')
+    if opt.get('is_train'):
+        return  # fine-tuning on other tasks is the user's choice
+    unseen = sorted(_option_tasks(opt, ('test', 'val')) - set(trained))
+    if unseen:
+        raise ValueError(f'{what}, which never learnt {unseen} that the option file tests')

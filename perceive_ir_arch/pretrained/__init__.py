@@ -7,12 +7,14 @@ reads every published container without running code; ``load_strict`` loads with
 message that says what a wrong file is.  Nothing here downloads.
 """
 from .identify import describe
-from .loading import PARAM_KEYS, load_network_file, load_strict, mismatch, network_params, pretrained_state
+from .loading import (PARAM_KEYS, check_fold, load_network_file, load_strict, load_trained, mismatch, network_params,
+                      pretrained_state)
 from .locate import WEIGHTS_ENV, find_published, locate, search_places, weights_dir
 from .parts import IMAGENET, OPENAI_CLIP, PRETRAINED_PARTS, PretrainedPart, pretrained_part
 from .reading import PretrainedFileError, read_checkpoint, read_state_dict
+from .trained import TrainedWeights, read_trained
 
 __all__ = ['IMAGENET', 'OPENAI_CLIP', 'PARAM_KEYS', 'PRETRAINED_PARTS', 'PretrainedPart', 'PretrainedFileError', 'WEIGHTS_ENV', 'describe',
-           'load_network_file', 'network_params',
+           'load_network_file', 'load_trained', 'network_params', 'check_fold', 'TrainedWeights', 'read_trained',
            'find_published', 'load_strict', 'locate', 'mismatch', 'pretrained_part', 'pretrained_state',
            'read_checkpoint', 'read_state_dict', 'search_places', 'weights_dir']

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import torch
 
-__all__ = ['describe']
+__all__ = ['describe', 'is_pretrained_part']
 
 _VIT_SIZES = {192: 'ViT-Ti', 384: 'ViT-S', 768: 'ViT-B', 1024: 'ViT-L', 1280: 'ViT-H', 1536: 'ViT-g'}
 _VGG_DEPTHS = {8: 'VGG11', 10: 'VGG13', 13: 'VGG16', 16: 'VGG19'}
@@ -20,6 +20,15 @@ def _count(keys, pattern: str) -> int:
 def _shape(state: Mapping[str, Any], key: str) -> tuple[int, ...] | None:
     value = state.get(key)
     return tuple(value.shape) if isinstance(value, torch.Tensor) else None
+
+
+def is_pretrained_part(state: Mapping[str, Any]) -> bool:
+    """Whether a state dict is one of the published pretrained parts (DINOv2, CLIP, VGG),
+    which no trained restorer is."""
+    return (('cls_token' in state and 'patch_embed.proj.weight' in state)
+            or ('embeddings.cls_token' in state or 'dinov2.embeddings.cls_token' in state)
+            or ('visual.conv1.weight' in state and 'token_embedding.weight' in state)
+            or ('features.0.weight' in state and any(str(k).startswith('classifier.') for k in state)))
 
 
 def describe(state: Any) -> str:
@@ -37,6 +46,13 @@ def describe(state: Any) -> str:
             if set(inner) == {'ctx'}:
                 return 'a stage-1 quality-perceiver checkpoint (prompt context)'
             return f'a BasicSR network checkpoint ({key}: {len(inner)} tensors, e.g. {", ".join(list(inner)[:2])})'
+    if 'embeddings.cls_token' in state or 'dinov2.embeddings.cls_token' in state:
+        prefix = 'dinov2.' if 'dinov2.embeddings.cls_token' in state else ''
+        embed = _shape(state, f'{prefix}embeddings.cls_token')[-1]
+        patch = _shape(state, f'{prefix}embeddings.patch_embeddings.projection.weight')
+        depth = _count(keys, rf'{re.escape(prefix)}encoder\.layer\.(\d+)\.')
+        size = f'{_VIT_SIZES.get(embed, "ViT")}/{patch[-1] if patch else "?"}'
+        return f'a transformers DINOv2 {size} (embed {embed}, {depth} layers)'
     patch = _shape(state, 'patch_embed.proj.weight')
     cls = _shape(state, 'cls_token')
     if patch and cls:

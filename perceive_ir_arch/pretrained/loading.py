@@ -1,19 +1,24 @@
 """One way to put a file's weights into a module: strict, with one message when they do not fit."""
 from __future__ import annotations
 
-from typing import Mapping
+import logging
+from typing import Any, Mapping
 
 import torch
 from torch import nn
 
 from .identify import describe
 from .locate import locate
-from .reading import PretrainedFileError, read_checkpoint, read_state_dict
+from .reading import PretrainedFileError, read_state_dict
+from .trained import PARAM_KEYS, TrainedWeights, network_params, read_trained
 
-__all__ = ['mismatch', 'load_strict', 'pretrained_state', 'PARAM_KEYS', 'network_params', 'load_network_file']
+__all__ = ['mismatch', 'load_strict', 'pretrained_state', 'PARAM_KEYS', 'network_params',
+           'load_network_file', 'load_trained', 'check_fold']
 
-# which entry of a BasicSR checkpoint holds the weights, first found: the EMA copy first
-PARAM_KEYS = ('params_ema', 'params')
+# options that change what a network computes without changing its weights: a file that
+# implies them must be loaded into a network built with the same values
+_FUNCTION_OPTIONS = ('semantic_encoder', 'semantic_antialias', 'semantic_pos_antialias', 'cfe_centred_input',
+                     'semantic_guidance', 'degradation_guidance')
 
 
 def mismatch(own: Mapping[str, torch.Tensor], given: Mapping[str, torch.Tensor]) -> str | None:
@@ -52,30 +57,63 @@ def pretrained_state(name: str, value: str | bool | None,
     return None if path is None else (path, read_state_dict(path, option))
 
 
-def network_params(data, path: str, option: str, param_key: str | None = None) -> dict[str, torch.Tensor]:
-    """The weights of a trained network in a loaded BasicSR checkpoint: ``param_key`` when
-    given, else ``params_ema``, then ``params`` (the one rule of every loader of trained
-    networks: restorers, proxies, stage-1b restorers)."""
-    keys = (param_key,) if param_key else PARAM_KEYS
-    if isinstance(data, dict):
-        for key in keys:
-            if isinstance(data.get(key), dict):
-                return data[key]
-    raise PretrainedFileError(f'{option}: {path} is {describe(data)}, not the checkpoint of a '
-                              f'trained network (looked for {" or ".join(keys)})')
+def check_fold(weights: TrainedWeights, trained_on: int, option: str, path: str) -> None:
+    """A stage-1 medium restorer that says which fold it held out must be the one trained on
+    fold ``trained_on`` (it renders the other fold)."""
+    if weights.heldout_fold is not None and weights.heldout_fold != 1 - trained_on:
+        raise PretrainedFileError(
+            f'{option}: {path} is {weights.what}; this place takes the restorer trained on fold '
+            f'{trained_on} (the release\'s holdout_{1 - trained_on}/), which renders fold '
+            f'{1 - trained_on}: swap the two files')
 
 
-def load_network_file(net: nn.Module, path: str, option: str, param_key: str | None = None) -> nn.Module:
-    """Load a trained network's checkpoint (BasicSR ``net_g_*.pth`` or a plain state dict)
-    into ``net``, strictly; one message names the option, the file and what does not fit."""
-    import os
+def _function_options(net: nn.Module, implied: Mapping[str, Any], option: str, path: str, what: str) -> None:
+    from .._registry import network_options
 
-    if not os.path.isfile(str(path)):
-        raise FileNotFoundError(f'{option}: {path!r} does not exist')
-    data = read_checkpoint(str(path), option)
-    params = network_params(data, str(path), option, param_key)
-    problem = mismatch(net.state_dict(), params)
-    if problem:
-        raise PretrainedFileError(f'{option}: {path} does not fit the network {type(net).__name__}: {problem}')
-    net.load_state_dict(params, strict=True)
+    try:
+        own = network_options(net)
+    except TypeError:
+        return
+    for key in _FUNCTION_OPTIONS:
+        if key in implied and key in own and implied[key] != own[key]:
+            raise PretrainedFileError(f'{option}: {path} is {what}, which needs {key}: {implied[key]}; '
+                                      f'the network was built with {key}: {own[key]}')
+    identity = net.semantic_identity() if hasattr(net, 'semantic_identity') else None
+    if implied.get('semantic_guidance') and identity and identity.get('random'):
+        raise PretrainedFileError(f'{option}: {path} is {what}, trained with the real DINOv2; the network '
+                                  'was built with a RANDOM stand-in encoder: set '
+                                  'network_g.semantic_pretrained: true (or the DINOv2 file)')
+
+
+def load_network_file(net: nn.Module, path: str, option: str, param_key: str | None = None, *,
+                      strict: bool = True, trained_on_fold: int | None = None) -> nn.Module:
+    """Load a trained network's file (any container of ``read_trained``) into ``net``;
+    one message names the option, the file, what it is and what does not fit.
+    ``trained_on_fold``: the place takes a medium restorer trained on that fold."""
+    return load_trained(net, read_trained(str(path), option, param_key), option, str(path),
+                        strict=strict, trained_on_fold=trained_on_fold)
+
+
+def load_trained(net: nn.Module, weights: TrainedWeights, option: str, path: str, *,
+                 strict: bool = True, trained_on_fold: int | None = None) -> nn.Module:
+    """``load_network_file`` for a file already read."""
+    if trained_on_fold is not None:
+        check_fold(weights, trained_on_fold, option, str(path))
+    if weights.network is not None:
+        _function_options(net, weights.network, option, str(path), weights.what)
+    problem = mismatch(net.state_dict(), weights.params)
+    if problem and strict:
+        implied = ''
+        if weights.network is not None:
+            shown = {k: v for k, v in weights.network.items() if k in (
+                'type', 'dim', 'num_blocks', 'heads', 'num_refinement_blocks', 'semantic_guidance')}
+            implied = f' (it needs network_g {shown})'
+        raise PretrainedFileError(f'{option}: {path} is {weights.what}{implied}; it does not fit the '
+                                  f'network {type(net).__name__}: {problem}')
+    params = weights.params
+    if problem:  # not strict (BasicSR's strict_load_g: false): what fits, and a log line
+        own = net.state_dict()
+        params = {k: v for k, v in params.items() if k in own and own[k].shape == v.shape}
+        logging.getLogger('basicsr').warning(f'{option}: {path} loaded partly (not strict): {problem}')
+    net.load_state_dict(params, strict=strict)
     return net

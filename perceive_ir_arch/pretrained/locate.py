@@ -60,8 +60,7 @@ def _hf_snapshot_file(repo: str, filename: str) -> str | None:
 def search_places(part: PretrainedPart) -> list[str]:
     """Where the part is looked for, in order, as the user is told."""
     places = [os.path.join(weights_dir(), name) for name in part.names]
-    if part.hf_hub:
-        repo, files = part.hf_hub
+    for repo, files in part.hub_repos():
         places += [os.path.join(hf_hub_cache(), 'models--' + repo.replace('/', '--'), 'snapshots', '*', f)
                    for f in files]
     places += [os.path.join(torch_hub_checkpoints(), f) for f in part.torch_hub]
@@ -75,8 +74,7 @@ def find_published(part: PretrainedPart) -> str | None:
         path = os.path.join(weights_dir(), name)
         if os.path.isfile(path):
             return path
-    if part.hf_hub:
-        repo, files = part.hf_hub
+    for repo, files in part.hub_repos():
         for filename in files:
             found = _hf_snapshot_file(repo, filename)
             if found:
@@ -86,6 +84,20 @@ def find_published(part: PretrainedPart) -> str | None:
             path = os.path.join(folder, filename)
             if os.path.isfile(path):
                 return path
+    return None
+
+
+def _folder_names(part: PretrainedPart) -> list[str]:
+    names = ([f for _, files in part.hub_repos() for f in files] + ['model.safetensors', 'pytorch_model.bin']
+             + list(part.names))
+    return list(dict.fromkeys(names))
+
+
+def _in_folder(folder: str, part: PretrainedPart) -> str | None:
+    for name in _folder_names(part):
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            return path
     return None
 
 
@@ -111,6 +123,14 @@ def locate(name: str, value: str | bool | None, option: str) -> str | None:
                 f'Looked for:\n  {looked}')
         return found
     full = os.path.abspath(os.path.expanduser(os.path.expandvars(str(value))))
+    if os.path.isdir(full):  # a model folder, as transformers' from_pretrained takes
+        part = part or PretrainedPart(name, f'the {name} weights', (), file_names(name))
+        inside = _in_folder(full, part)
+        if inside is None:
+            raise FileNotFoundError(
+                f'{option}: folder {full!r} holds none of the files of {part.title} '
+                f'({", ".join(_folder_names(part))}); name the weight file itself')
+        return inside
     if not os.path.isfile(full):
         where = f'fetch {part.title} from {" or ".join(part.urls)}' if part else 'check the path'
         raise FileNotFoundError(

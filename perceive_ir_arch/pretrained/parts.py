@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ['PretrainedPart', 'PRETRAINED_PARTS', 'IMAGENET', 'OPENAI_CLIP', 'file_names', 'pretrained_part']
+__all__ = ['PretrainedPart', 'PRETRAINED_PARTS', 'IMAGENET', 'OPENAI_CLIP', 'AUTHORS', 'file_names', 'pretrained_part']
 
 # the input normalisation each part was trained with: (mean, std) per RGB channel
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+# where the authors publish their trained files: a Baidu Netdisk share (extraction code
+# k4uc) listed in their repository's src/weight/README.md and manifest.json
+AUTHORS = ('https://pan.baidu.com/s/1r04w7uSwXZ6V8bE1X9BbMQ?pwd=k4uc',
+           'https://github.com/House-yuyu/Perceive-IR (src/weight/README.md)')
 OPENAI_CLIP = ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
 
 
@@ -22,10 +26,15 @@ class PretrainedPart:
     urls: tuple[str, ...]              # published downloads (first = preferred)
     names: tuple[str, ...]             # file names looked for in $PERCEIVE_IR_WEIGHTS
     hf_hub: tuple[str, tuple[str, ...]] | None = None  # (repo id, files) in the HF hub cache
+    hf_hub_also: tuple[tuple[str, tuple[str, ...]], ...] = ()  # other repos publishing it
     torch_hub: tuple[str, ...] = ()    # files in torch hub's checkpoints folder
     clip_cache: tuple[str, ...] = ()   # files in ~/.cache/clip (OpenAI's clip, open_clip)
     quick_gelu: bool = False           # built with QuickGELU, as its weights were trained
     mean_std: tuple = IMAGENET         # its input normalisation
+
+    def hub_repos(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Every (repo id, files) of the part in the Hugging Face hub cache, first = preferred."""
+        return ((self.hf_hub,) if self.hf_hub else ()) + self.hf_hub_also
 
 
 def file_names(name: str, *published: str) -> tuple[str, ...]:
@@ -40,6 +49,8 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
          'https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_pretrain.pth'),
         file_names('dinov2_vitb14', 'vit_base_patch14_dinov2.lvd142m.safetensors', 'dinov2_vitb14_pretrain.pth'),
         hf_hub=('timm/vit_base_patch14_dinov2.lvd142m', ('model.safetensors', 'pytorch_model.bin')),
+        # transformers' layout, which the authors' release reads (weight/dinov2-base/)
+        hf_hub_also=(('facebook/dinov2-base', ('model.safetensors', 'pytorch_model.bin')),),
         torch_hub=('dinov2_vitb14_pretrain.pth',)),
     PretrainedPart(
         'dinov2_vits14', 'DINOv2 ViT-S/14 (embed 384, 12 blocks)',
@@ -47,6 +58,7 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
          'https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/dinov2_vits14_pretrain.pth'),
         file_names('dinov2_vits14', 'vit_small_patch14_dinov2.lvd142m.safetensors', 'dinov2_vits14_pretrain.pth'),
         hf_hub=('timm/vit_small_patch14_dinov2.lvd142m', ('model.safetensors', 'pytorch_model.bin')),
+        hf_hub_also=(('facebook/dinov2-small', ('model.safetensors', 'pytorch_model.bin')),),
         torch_hub=('dinov2_vits14_pretrain.pth',)),
     PretrainedPart(
         'clip_ViT-B-32', "OpenAI's CLIP ViT-B/32 (vision width 768, patch 32, image 224)",
@@ -62,6 +74,24 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
         ('https://download.pytorch.org/models/vgg16-397923af.pth',),
         file_names('vgg16', 'vgg16-397923af.pth'),
         torch_hub=('vgg16-397923af.pth',)),
+    # the authors' trained files (House-yuyu/Perceive-IR, src/weight/README.md and manifest.json)
+    PretrainedPart(
+        'perceive_ir_3task', "the authors' Perceive-IR 3-task checkpoint (weight/AIO-3D.pth)",
+        AUTHORS, file_names('perceive_ir_3task', 'AIO-3D.pth', 'perceiveIR_3task.pth')),
+    PretrainedPart(
+        'perceive_ir_5task', "the authors' Perceive-IR 5-task checkpoint (weight/AIO-5D.pth)",
+        AUTHORS, file_names('perceive_ir_5task', 'AIO-5D.pth', 'perceiveIR_5task.pth')),
+    PretrainedPart(
+        'perceive_ir_medium_fold0', "the authors' stage-1 medium restorer trained on fold 0 "
+        '(weight/stage1/holdout_1/medium_020000.pth)',
+        AUTHORS, file_names('perceive_ir_medium_fold0', 'holdout_1/medium_020000.pth')),
+    PretrainedPart(
+        'perceive_ir_medium_fold1', "the authors' stage-1 medium restorer trained on fold 1 "
+        '(weight/stage1/holdout_0/medium_020000.pth)',
+        AUTHORS, file_names('perceive_ir_medium_fold1', 'holdout_0/medium_020000.pth')),
+    PretrainedPart(
+        'perceive_ir_prompts', "the authors' stage-1 quality prompts (weight/stage1/quality_prompts_100000.pth)",
+        AUTHORS, file_names('perceive_ir_prompts', 'quality_prompts_100000.pth')),
 )}
 
 

@@ -1,0 +1,123 @@
+"""The one reader of trained networks' files: every container, one result, one message.
+
+Containers, told apart by what they hold (nothing is unpickled that could run code):
+
+- a perceive-ir restorer file (``perceive-ir pack``): parameters, network options, encoder;
+- a BasicSR checkpoint, ``net_g_*.pth``: ``params_ema``, then ``params`` (or ``param_key``);
+- the authors' release (``AIO-3D.pth``, ``AIO-5D.pth``, ``medium_020000.pth``): ``model``
+  in the release's names, renamed, with the network options its tensors and config imply
+  (``archs/perceive_ir_release.py``);
+- a PyTorch Lightning checkpoint: ``state_dict`` with the module's prefix (``net.``);
+- a plain state dict.
+
+``module.`` prefixes (DataParallel / DDP saves) are dropped, as BasicSR does.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import torch
+
+from .identify import describe, is_pretrained_part
+from .reading import PretrainedFileError, read_checkpoint
+
+__all__ = ['PARAM_KEYS', 'TrainedWeights', 'read_trained', 'network_params']
+
+# which entry of a BasicSR checkpoint holds the weights, first found: the EMA copy first
+PARAM_KEYS = ('params_ema', 'params')
+
+
+@dataclass
+class TrainedWeights:
+    params: dict[str, torch.Tensor]
+    what: str                              # what the file is, for messages
+    container: str                         # restorer | basicsr | release | lightning | state_dict
+    network: dict[str, Any] | None = None  # the network_g block the file implies, if it does
+    semantic: dict[str, Any] | None = None  # a restorer file's semantic encoder identity
+    tasks: tuple[str, ...] | None = None   # the tasks it was trained for, when it says
+    heldout_fold: int | None = None        # a stage-1 medium restorer's unseen fold
+
+
+def _is_state_dict(value: Any) -> bool:
+    return isinstance(value, Mapping) and bool(value) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def _strip(state: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    if state and all(k.startswith(prefix) for k in state):
+        return {k[len(prefix):]: v for k, v in state.items()}
+    return dict(state)
+
+
+def network_params(data: Any, path: str, option: str, param_key: str | None = None,
+                   fallback: bool = False) -> dict[str, torch.Tensor]:
+    """The weights of a trained network in a loaded BasicSR checkpoint: ``param_key`` when
+    given (then, with ``fallback``, the others, as BasicSR's own loader does), else
+    ``params_ema``, then ``params``."""
+    keys = (param_key,) if param_key else PARAM_KEYS
+    if param_key and fallback:
+        keys += tuple(k for k in PARAM_KEYS if k != param_key)
+    if isinstance(data, dict):
+        for key in keys:
+            if isinstance(data.get(key), dict):
+                return _strip(data[key], 'module.')
+    raise PretrainedFileError(f'{option}: {path} is {describe(data)}, not the checkpoint of a '
+                              f'trained network (looked for {" or ".join(keys)})')
+
+
+def _resolve(path: str, option: str) -> str:
+    if os.path.isfile(path):
+        return path
+    from .locate import locate
+    from .parts import PRETRAINED_PARTS
+
+    if path in PRETRAINED_PARTS:  # a published file by its name: the lookup rule
+        return locate(path, True, option)
+    raise FileNotFoundError(f'{option}: weights file {path!r} does not exist')
+
+
+def _release(data: Any, path: str, option: str) -> TrainedWeights | None:
+    from ..archs.perceive_ir_release import read_release
+
+    try:
+        found = read_release(data)
+    except ValueError as exc:
+        raise PretrainedFileError(f"{option}: {path} is a file of the authors' Perceive-IR release, "
+                                  f'but {exc}') from None
+    if found is None:
+        return None
+    return TrainedWeights(found.params, found.describe(), 'release', found.network,
+                          tasks=found.tasks, heldout_fold=found.heldout_fold)
+
+
+def read_trained(path: str, option: str, param_key: str | None = None,
+                 fallback: bool = False) -> TrainedWeights:
+    """The trained network in the file at ``path`` (named ``option`` in messages); a name of
+    ``PRETRAINED_PARTS`` (``perceive_ir_3task``, ...) is found by the lookup rule.
+    ``param_key`` picks the entry of a BasicSR checkpoint (``fallback``: or the others).
+
+    Raises FileNotFoundError for a missing file and PretrainedFileError for one that holds
+    no trained network, naming the option, the path and what the file is."""
+    path = _resolve(str(path), option)
+    data = read_checkpoint(str(path), option)
+    if isinstance(data, Mapping) and data.get('format') == 'perceive-ir-restorer':
+        from ..restorer_file import restorer_contents
+
+        network, params, semantic = restorer_contents(data)
+        return TrainedWeights(params, describe(data), 'restorer', network, semantic)
+    keys = PARAM_KEYS + ((param_key,) if param_key else ())
+    if isinstance(data, Mapping) and any(isinstance(data.get(k), Mapping) for k in keys):
+        return TrainedWeights(network_params(data, path, option, param_key, fallback), describe(data), 'basicsr')
+    release = _release(data, str(path), option)
+    if release is not None:
+        return release
+    if isinstance(data, Mapping) and _is_state_dict(data.get('state_dict')):
+        return TrainedWeights(_strip(_strip(data['state_dict'], 'net.'), 'module.'),
+                              'a PyTorch Lightning checkpoint', 'lightning')
+    if _is_state_dict(data) and not is_pretrained_part(data):
+        return TrainedWeights(_strip(data, 'module.'), describe(data), 'state_dict')
+    raise PretrainedFileError(f'{option}: {path} is {describe(data)}, not the checkpoint of a trained '
+                              f'network (looked for {" or ".join(PARAM_KEYS)}, a restorer file, a release '
+                              'file, a state dict)')
