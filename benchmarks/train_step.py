@@ -2,6 +2,7 @@
 
     python benchmarks/train_step.py [--config demo|paper] [--steps 5] [--device cpu|cuda]
                                     [--autocast bf16] [--compile] [--no-renders]
+                                    [--accumulate N] [--checkpointing] [--batch B]
 
 ``demo`` is options/demo/train_demo.yml (batch 8, 48 px crops); ``paper`` is
 options/perceive_ir.yml at batch 2 (256 px crops).  Frozen parts are random stand-ins
@@ -14,7 +15,10 @@ step's crops.  Batches
 are random tensors of the configured size, so the data pipeline is not measured here
 (see benchmarks/data.py).  Prints the iterations per second of whole steps, the peak
 memory, and the share of one step spent in: the network's forward (with the positive
-crop's CFE), each loss term, and backward + optimizer step.  Results:
+crop's CFE), each loss term, and backward + optimizer step.  ``--accumulate N`` splits the
+batch into N micro-batches (``train.accumulate``), ``--checkpointing`` recomputes the
+network's block activations in backward (``network_g.checkpointing``); the network's own
+estimate of the activations it keeps is printed beside the measured peak.  Results:
 benchmarks/results/train_step_<config>.{json,md}.
 """
 from __future__ import annotations
@@ -34,7 +38,8 @@ CONFIGS = {'demo': ('options/demo/train_demo.yml', None),
            'paper': ('options/perceive_ir.yml', 2)}
 
 
-def _options(config: str, tmp: str, device: str, autocast: str | None) -> dict:
+def _options(config: str, tmp: str, device: str, autocast: str | None, accumulate: int = 1,
+             checkpointing: bool = False, batch_size: int | None = None) -> dict:
     import yaml
 
     path, batch = CONFIGS[config]
@@ -43,13 +48,15 @@ def _options(config: str, tmp: str, device: str, autocast: str | None) -> dict:
     stand_in_files(opt, tmp)
     train = opt['train']
     train['autocast'] = autocast
+    train['accumulate'] = accumulate
+    opt['network_g']['checkpointing'] = checkpointing
     ds = opt['datasets']['train']
     # the probe is drawn from the training set: the bundled photos stand in for it
     ds['sources'] = [{'task': t, 'layout': 'synthetic', 'dataroot': os.path.join(REPO, 'data/samples/train')}
                      for t in ('denoise', 'derain', 'dehaze', 'deblur', 'lowlight')]
     ds['io_backend'] = {'type': 'disk'}
-    if batch:
-        ds['batch_size_per_gpu'] = batch
+    if batch_size or batch:
+        ds['batch_size_per_gpu'] = batch_size or batch
     opt.update(is_train=True, dist=False, rank=0, world_size=1,
                num_gpu=1 if device == 'cuda' else 0)
     opt['path'] = {'pretrain_network_g': None, 'models': tmp, 'training_states': tmp,
@@ -64,6 +71,9 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--autocast', default=None, choices=[None, 'bf16', 'fp16'])
     parser.add_argument('--compile', action='store_true', help='torch.compile the network')
+    parser.add_argument('--accumulate', type=int, default=1, help='micro-batches per step')
+    parser.add_argument('--checkpointing', action='store_true', help='activation checkpointing')
+    parser.add_argument('--batch', type=int, help='batch size (default: the config\'s)')
     parser.add_argument('--no-renders', action='store_true',
                         help='no stage-1b renders: the medium proxy runs on every sample')
     args = parser.parse_args()
@@ -74,7 +84,8 @@ def main() -> None:
     import perceive_ir_arch  # noqa: F401
 
     tmp = tempfile.mkdtemp(prefix='perceive_ir_bench_')
-    opt = _options(args.config, tmp, args.device, args.autocast)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    opt = _options(args.config, tmp, args.device, args.autocast, args.accumulate, args.checkpointing, args.batch)
     model = build_model(opt)
     if model.probe is not None:
         model.next_probe = 10 ** 9  # steps only; the probe is an epoch-level cost
@@ -100,6 +111,7 @@ def main() -> None:
         if dev.type == 'cuda':
             torch.cuda.synchronize()
 
+    built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # models and frozen parts
     model.optimize_parameters(1)  # warm-up (and compilation)
     if dev.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(dev)
@@ -111,8 +123,12 @@ def main() -> None:
         sync()
         steps.append(time.perf_counter() - start)
     step = statistics.median(steps)
+    # the peak of whole steps, before the breakdown below runs a full-batch forward
+    peak = (torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda'
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
-    # one step taken apart: forward, each loss term, then the rest (backward + update)
+    # one step taken apart: forward, each loss term, then the rest (backward + update); with
+    # accumulation the forward and the terms run on the whole batch, their time split the same
     parts = {}
     sync()
     start = time.perf_counter()
@@ -141,27 +157,35 @@ def main() -> None:
         parts[name] = time.perf_counter() - start
     parts['backward + step'] = max(step - sum(parts.values()), 0.0)
 
-    peak = (torch.cuda.max_memory_allocated(dev) if dev.type == 'cuda'
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     info = machine(args.device)
+    net = model.get_bare_model(model.net_g)
+    estimate = net.training_bytes(b // args.accumulate, size * size, 2 if args.autocast else 4)
     result = {'config': args.config, 'batch': b, 'crop': size, 'autocast': args.autocast,
+              'accumulate': args.accumulate, 'checkpointing': args.checkpointing,
+              'rss_before_build_mib': before / 2 ** 20, 'rss_after_build_mib': built / 2 ** 20,
+              'estimate_activations_mib': estimate / 2 ** 20,
               'renders': not args.no_renders,
               'compile': args.compile, 'steps': args.steps, 'median_step_s': step,
               'it_per_s': 1 / step, 'peak_mib': peak / 2 ** 20,
               'share': {k: v / step for k, v in parts.items()}, 'machine': info}
     lines = [f'Training step, {args.config} config (batch {b}, {size} px), device {info["device"]}, '
-             f'autocast {args.autocast}, compile {args.compile}, stage-1b renders {not args.no_renders}; '
+             f'autocast {args.autocast}, compile {args.compile}, stage-1b renders {not args.no_renders}, '
+             f'accumulate {args.accumulate}, checkpointing {args.checkpointing}; '
              f'median of {args.steps} steps; '
              f'machine: {info}', '',
              f'{1 / step:.3f} it/s ({step:.2f} s per step), peak memory {peak / 2 ** 20:.0f} MiB '
-             f'({"GPU allocated" if dev.type == "cuda" else "process RSS"})', '',
+             f'({"GPU allocated" if dev.type == "cuda" else "process RSS"}; '
+             f'{built / 2 ** 20:.0f} MiB after building the model and its frozen parts); the network\'s '
+             f'estimate of the activations it keeps: {estimate / 2 ** 20:.0f} MiB', '',
              '| part of one step | seconds | share |', '|---|---|---|']
     lines += [f'| {k} | {v:.3f} | {v / step:.0%} |' for k, v in parts.items()]
     text = '\n'.join(lines)
     print(text)
     tag = args.config + ('_' + args.device if args.device != 'cpu' else '') + (
         '_' + args.autocast if args.autocast else '') + ('_compile' if args.compile else '') + (
-        '_no_renders' if args.no_renders else '')
+        '_no_renders' if args.no_renders else '') + (
+        f'_accumulate{args.accumulate}' if args.accumulate > 1 else '') + (
+        '_checkpointing' if args.checkpointing else '') + (f'_batch{args.batch}' if args.batch else '')
     write_results(f'train_step_{tag}', result, text)
     sys.stdout.flush()
 

@@ -27,12 +27,18 @@ def init_dist(launcher: str, backend: str = 'nccl', **kwargs) -> None:
 
 
 def model_to_device(model, net: torch.nn.Module) -> torch.nn.Module:
-    """BaseModel.model_to_device with device_ids only for CUDA (DDP on CPU takes none)."""
+    """BaseModel.model_to_device with device_ids only for CUDA (DDP on CPU takes none);
+    DataParallel refused for networks that hold frozen parts outside their module tree."""
     net = net.to(model.device)
     if model.opt['dist']:
         ids = [torch.cuda.current_device()] if model.device.type == 'cuda' else None
         return DistributedDataParallel(net, device_ids=ids,
                                        find_unused_parameters=model.opt.get('find_unused_parameters', False))
     if model.opt['num_gpu'] > 1:
+        from .archs.frozen import data_parallel_refusal
+
+        why = data_parallel_refusal(net, model.opt['num_gpu'])
+        if why:  # before the first step; BasicSR would also have multiplied the batch
+            raise RuntimeError(why)
         return DataParallel(net)
     return net

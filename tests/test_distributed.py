@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import torch
 
 from tests.conftest import SAMPLES, run_python, write_yaml
@@ -30,7 +31,8 @@ print('world', dist.get_world_size(), 'backend', dist.get_backend())
 '''
 
 
-def test_two_cpu_processes_train_in_lockstep(tmp_path):
+@pytest.mark.parametrize('accumulate', [1, 2])
+def test_two_cpu_processes_train_in_lockstep(tmp_path, accumulate):
     root = str(tmp_path)
     opt = train_options('ddp', total_iter=4, save_freq=100)
     opt['model_type'] = 'PerceiveIRModel'
@@ -40,7 +42,8 @@ def test_two_cpu_processes_train_in_lockstep(tmp_path):
                             for t in ('denoise', 'dehaze', 'lowlight')]
     train_set.update(positive_crop=True, batch_size_per_gpu=2)
     opt['train'].update(ema_decay=0, optim_g={'type': 'AdamW', 'lr': 1e-3, 'weight_decay': 1e-4},
-                        contrastive_opt={'type': 'DegradationContrastiveLoss', 'loss_weight': 0.1})
+                        contrastive_opt={'type': 'DegradationContrastiveLoss', 'loss_weight': 0.1},
+                        accumulate=accumulate)  # 2: one all-reduce per step, after the second micro-batch
     path = write_yaml(os.path.join(root, 'ddp.yml'), opt)
     script = os.path.join(root, 'rank_weights.py')
     with open(script, 'w') as f:

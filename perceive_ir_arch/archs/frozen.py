@@ -4,7 +4,21 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ['HoldsFrozen', 'freeze', 'seeded_build', 'register_normalisation']
+__all__ = ['HoldsFrozen', 'freeze', 'seeded_build', 'register_normalisation', 'data_parallel_refusal']
+
+
+def data_parallel_refusal(net: nn.Module, gpus: int | str = 'N') -> str | None:
+    """Why ``net`` cannot run under DataParallel, or None: its replicas would share the
+    frozen parts held outside its module tree, each moving them to its own GPU."""
+    held = [(type(m).__name__, name) for m in net.modules() if isinstance(m, HoldsFrozen)
+            for name in m.__dict__.get('_frozen_names', []) if getattr(m, name) is not None]
+    if not held:
+        return None
+    what = ', '.join(f'{cls}.{name}' for cls, name in held)
+    return (f'DataParallel (num_gpu: {gpus} without a launcher) cannot run {held[0][0]}: its replicas '
+            f'would share the frozen {what} across GPUs. Train on several GPUs with DDP, one process '
+            f'per GPU: torchrun --nproc_per_node={gpus} -m perceive_ir_arch.train -opt OPTIONS.yml '
+            '--launcher pytorch (or set num_gpu: 1)')
 
 
 def freeze(module: nn.Module) -> nn.Module:
@@ -43,6 +57,9 @@ class HoldsFrozen(nn.Module):
         names = self.__dict__.setdefault('_frozen_names', [])
         if name not in names:
             names.append(name)
+
+    def _replicate_for_data_parallel(self):
+        raise RuntimeError(data_parallel_refusal(self))
 
     def _apply(self, fn, recurse: bool = True):
         super()._apply(fn, recurse)

@@ -22,6 +22,11 @@ from .degradation_encoder import build_degradation_encoder
 from .semantic_encoder import SEMANTIC_ENCODERS, SemanticEncoder, build_semantic_encoder
 
 _BYTES_PER_PIXEL_PER_DIM = 128  # fp32 inference, see inference_bytes
+# fp32 bytes a training forward keeps for backward, per pixel, per unit of width, per
+# block-weight unit (see training_bytes): measured with saved-tensor hooks on the CPU at
+# 64^2 and 128^2 for the release's widths (134,100 B/px kept at width 48, 6,087 B/px with
+# checkpointing; 22 block-weight units); 16-bit autocast keeps half
+_TRAIN_BYTES = {False: 127.0, True: 5.76}
 
 __all__ = ['PerceiveIR', 'PromptGuidanceModule', 'pad_to_multiple']
 
@@ -58,6 +63,17 @@ class PromptGuidanceModule(nn.Module):
         return x * (1 + gamma[..., None, None]) + beta[..., None, None]
 
 
+def run_blocks(blocks, x: torch.Tensor, *args: torch.Tensor, checkpointing: bool = False) -> torch.Tensor:
+    """``x = block(x, *args)`` for each block; with ``checkpointing`` (and gradients on)
+    each block's activations are recomputed in the backward pass instead of kept."""
+    from torch.utils.checkpoint import checkpoint
+
+    recompute = checkpointing and torch.is_grad_enabled() and x.requires_grad
+    for blk in blocks:
+        x = checkpoint(blk, x, *args, use_reentrant=False) if recompute else blk(x, *args)
+    return x
+
+
 class _GuidedLevel(nn.Module):
     """The blocks of one latent/decoder level, with their PGM when guided."""
 
@@ -73,15 +89,10 @@ class _GuidedLevel(nn.Module):
             self.blocks = nn.ModuleList(
                 TransformerBlock(dim, heads, expansion, bias) for _ in range(depth))
 
-    def forward(self, x: torch.Tensor, prompt: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, prompt: torch.Tensor | None, checkpointing: bool = False) -> torch.Tensor:
         if self.pgm is None:
-            for blk in self.blocks:
-                x = blk(x)
-            return x
-        g = self.pgm(x, prompt)
-        for blk in self.blocks:
-            x = blk(x, g)
-        return x
+            return run_blocks(self.blocks, x, checkpointing=checkpointing)
+        return run_blocks(self.blocks, x, self.pgm(x, prompt), checkpointing=checkpointing)
 
 
 @register_arch
@@ -109,6 +120,9 @@ class PerceiveIR(HoldsFrozen):
             resizes with plain bicubic: false).
         cfe_centred_input: the CFE reads 2x - 1 instead of x in [0, 1] (the release:
             false); a random CFE then tells degradations apart from the start.
+        checkpointing: recompute each transformer block's activations in the backward
+            pass instead of keeping them (training only; the same gradients, less memory,
+            about a third more compute).
         semantic_pos_antialias: resize DINOv2's published 37 x 37 position embedding to
             the encoder's grid with antialiasing (timm's default) instead of plain bicubic
             (the release's transformers model: false).  Restorer files written before
@@ -126,7 +140,7 @@ class PerceiveIR(HoldsFrozen):
                  degradation_dim: int = 128, cfe_variant: str = 'release',
                  etb_variant: str = 'release', pgm_variant: str = 'joint',
                  semantic_antialias: bool = False, cfe_centred_input: bool = False,
-                 semantic_pos_antialias: bool = False) -> None:
+                 semantic_pos_antialias: bool = False, checkpointing: bool = False) -> None:
         super().__init__()
         if len(num_blocks) != 4 or len(heads) != 4:
             raise ValueError(f'num_blocks and heads need 4 entries (levels 1-4), got '
@@ -167,6 +181,7 @@ class PerceiveIR(HoldsFrozen):
         self.refinement = nn.Sequential(
             *[TransformerBlock(dim, heads[0], exp, bias) for _ in range(num_refinement_blocks)])
         self.output = nn.Conv2d(dim, 3, 3, padding=1, bias=bias)
+        self.checkpointing = checkpointing
         # activation layout: None = channels-last on the CPU, where its 1x1 and depthwise
         # convolutions and layer norms are faster (benchmarks/network.py), NCHW elsewhere
         self.channels_last: bool | None = None
@@ -207,6 +222,17 @@ class PerceiveIR(HoldsFrozen):
         """Rough peak activation memory of an inference on ``pixels`` pixels, measured on
         CPU: about 6 KB/px at width 48 for 256^2 and 4.9 KB/px for 512^2 (fp32)."""
         return pixels * self.embed.out_channels * _BYTES_PER_PIXEL_PER_DIM * element_size // 4
+
+    def training_bytes(self, batch: int, pixels: int, element_size: int = 4) -> int:
+        """Rough activation memory a training forward keeps for its backward pass, for
+        ``batch`` crops of ``pixels`` pixels (``element_size`` 2 under bf16 / fp16 autocast),
+        with this network's ``checkpointing``.  A block at level l costs width x pixels / 2^(l-1);
+        parameters, gradients, optimizer state, the frozen parts and the losses' own
+        activations are not included."""
+        n = [len(enc) for enc in self.encoders] + [len(self.latent.blocks)]
+        weight = 2 * n[0] + len(self.refinement) + n[1] + n[2] / 2 + n[3] / 8
+        per_pixel = _TRAIN_BYTES[bool(self.checkpointing)] * weight * self.embed.out_channels
+        return int(batch * pixels * per_pixel * element_size / 4)
 
     def semantic_identity(self) -> dict | None:
         """Which semantic encoder guides this network (``name``) and whether its weights
@@ -254,17 +280,18 @@ class PerceiveIR(HoldsFrozen):
                  z: torch.Tensor | None) -> torch.Tensor:
         prompts = self._prompts(x, semantic, z)
         inp, h, w = pad_to_multiple(x, 8)
+        ckpt = self.checkpointing and self.training
         feat = self.embed(inp.contiguous(memory_format=self._memory_format(inp)))
         skips = []
         for enc, down in zip(self.encoders, self.downs):
-            feat = enc(feat)
+            feat = run_blocks(enc, feat, checkpointing=ckpt)
             skips.append(feat)
             feat = down(feat)
-        feat = self.latent(feat, prompts[3])
+        feat = self.latent(feat, prompts[3], ckpt)
         for up, reduce, dec, skip, prompt in zip(self.ups, self.reduces, self.decoders,
                                                  reversed(skips), reversed(prompts[:3])):
-            feat = dec(reduce(torch.cat([up(feat), skip], dim=1)), prompt)
-        out = self.output(self.refinement(feat)) + inp
+            feat = dec(reduce(torch.cat([up(feat), skip], dim=1)), prompt, ckpt)
+        out = self.output(run_blocks(self.refinement, feat, checkpointing=ckpt)) + inp
         return out[..., :h, :w].contiguous()
 
     def _memory_format(self, x: torch.Tensor) -> torch.memory_format:

@@ -359,7 +359,9 @@ class MixedDegradationDataset(data.Dataset):
                 raise ValueError(f'degraded {lq_path!r} is {lq.shape[1]}x{lq.shape[0]} but clean '
                                  f'{gt_path!r} is {gt.shape[1]}x{gt.shape[0]}; pairs must match')
         sample = {'lq_path': lq_path, 'gt_path': gt_path, 'task': src.task,
-                  'task_id': TASKS.index(src.task)}
+                  'task_id': TASKS.index(src.task),
+                  # the synthesis level (denoise: sigma); 0 for a degradation read from a file
+                  'level': float(level) if item.lq is None and level is not None else 0.0}
         medium = None
         if self.train:  # which stage-1 fold the pair is in: the cross-fitted medium tier
             sample['fold'] = fold_of(src.task, item.scene, self.num_folds)

@@ -20,6 +20,8 @@ from ._probe import DifficultyProbe
 
 __all__ = ['PerceiveIRModel']
 
+# what the proxies of L_dpl read from a batch beside lq and task_id
+_PROXY_INPUTS = ('fold', 'medium', 'has_medium', 'level')
 _PUBLISHED_TASKS = {'3task': {'denoise', 'derain', 'dehaze'},
                     '5task': {'denoise', 'derain', 'dehaze', 'deblur', 'lowlight'}}
 
@@ -63,6 +65,13 @@ class PerceiveIRModel(SRModel):
         if self.nonfinite not in ('raise', 'skip'):
             raise ValueError(f"train.nonfinite: {self.nonfinite!r}; use raise or skip")
         self.skipped_steps = 0
+        self.accumulate = int(train_opt.get('accumulate', 1))
+        if self.accumulate < 1:
+            raise ValueError(f'train.accumulate: {self.accumulate}; use 1 (no accumulation) or more')
+        batch = ((self.opt.get('datasets') or {}).get('train') or {}).get('batch_size_per_gpu')
+        if batch and batch % self.accumulate:
+            raise ValueError(f'train.accumulate: {self.accumulate} does not divide '
+                             f'datasets.train.batch_size_per_gpu: {batch}')
         self._check_task_labels(train_opt)
         super().init_training_settings()
         logger = get_root_logger()
@@ -81,6 +90,27 @@ class PerceiveIRModel(SRModel):
             self._init_dpl(dict(train_opt['dpl_opt']))
         fp16 = self.autocast_dtype is torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self._log_step_memory()
+
+    def _log_step_memory(self) -> None:
+        """The memory a step needs, from the network's own estimate (networks with one)."""
+        net = self.get_bare_model(self.net_g)
+        train_set = (self.opt.get('datasets') or {}).get('train') or {}
+        crop, batch = train_set.get('gt_size'), train_set.get('batch_size_per_gpu')
+        if not (hasattr(net, 'training_bytes') and crop and batch):
+            return
+        element = 2 if self.autocast_dtype is not None else 4
+        micro = batch // self.accumulate
+        activations = net.training_bytes(micro, crop * crop, element)
+        params = sum(p.numel() * p.element_size() for p in net.parameters())
+        state = 4 * params  # weights, gradients, AdamW's two moments
+        gib = 2 ** 30
+        get_root_logger().info(
+            f'Step memory estimate per process: network activations {activations / gib:.1f} GiB '
+            f'(micro-batch {micro} of {crop}x{crop}, accumulate {self.accumulate}, checkpointing '
+            f'{bool(getattr(net, "checkpointing", False))}, {"16" if element == 2 else "32"}-bit) + '
+            f'weights, gradients and optimizer state {state / gib:.2f} GiB; the frozen parts and '
+            'the losses\' activations come on top (docs/performance.md)')
 
     def _check_task_labels(self, train_opt: dict) -> None:
         """L_cl and a proxy's ``tasks`` list need a task label per sample: refuse, before
@@ -166,7 +196,8 @@ class PerceiveIRModel(SRModel):
         self.lq_paths = list(data.get('lq_path', []))
         self.task_id = data['task_id'].to(self.device) if 'task_id' in data else None
         # the cross-fitted medium tier of L_dpl (datasets.train.medium_root)
-        self.medium_tier = {k: data[k].to(self.device) for k in ('fold', 'medium', 'has_medium') if k in data}
+        # and the noise level of each synthesised sample (proxies per sigma)
+        self.medium_tier = {k: data[k].to(self.device) for k in _PROXY_INPUTS if k in data}
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -179,30 +210,72 @@ class PerceiveIRModel(SRModel):
             self.next_probe = current_iter + self.probe_every
             get_root_logger().info('DPL probe PSNR (rho): ' + ', '.join(f'{k} {v:.2f}' for k, v in rho.items()))
         self.optimizer_g.zero_grad(set_to_none=True)
+        parts = self._micro_batches()
+        logged: OrderedDict[str, torch.Tensor] = OrderedDict()
+        outputs = []
+        for i, part in enumerate(parts):
+            # DDP: gradients are all-reduced once, with the last micro-batch's backward
+            sync = i == len(parts) - 1 or not hasattr(self.net_g, 'no_sync')
+            with contextlib.nullcontext() if sync else self.net_g.no_sync():
+                loss_dict = self._losses(part)
+                if not self._finite(loss_dict['l_total']):
+                    self._nonfinite(current_iter, loss_dict)
+                    self.log_dict = self.reduce_loss_dict(loss_dict)
+                    return
+                self.scaler.scale(loss_dict['l_total'] / len(parts)).backward()
+            outputs.append(self.output.detach())
+            for key, value in loss_dict.items():
+                logged[key] = logged.get(key, 0) + value.detach() / len(parts)
+        self.output = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        if self.grad_clip:
+            self.scaler.unscale_(self.optimizer_g)
+            torch.nn.utils.clip_grad_norm_(self.net_g.parameters(), float(self.grad_clip))
+        self.scaler.step(self.optimizer_g)
+        self.scaler.update()
+        self.log_dict = self.reduce_loss_dict(logged)
+        if self.ema_decay > 0:
+            self.model_ema(decay=self.ema_decay)
+
+    def _micro_batches(self) -> list[dict]:
+        """The fed batch as ``train.accumulate`` equal slices (one slice: the batch)."""
+        batch = {'lq': self.lq, 'gt': self.gt, 'lq_pos': self.lq_pos, 'task_id': self.task_id,
+                 **self.medium_tier}
+        n = self.accumulate
+        size = self.lq.shape[0]
+        if size % n:
+            raise ValueError(f'train.accumulate: {n} does not divide the batch of {size} '
+                             '(datasets.train.batch_size_per_gpu)')
+        step = size // n
+        return [{k: (v[i:i + step] if isinstance(v, torch.Tensor) else v) for k, v in batch.items()}
+                for i in range(0, size, step)]
+
+    def _losses(self, part: dict) -> OrderedDict:
+        """Forward one (micro-)batch and its loss terms; ``l_total`` their sum."""
         loss_dict: OrderedDict[str, torch.Tensor] = OrderedDict()
+        lq, gt, task_id = part['lq'], part['gt'], part['task_id']
         with self._autocast():
             if self.cri_cl is not None:
-                if self.lq_pos is None or self.task_id is None:
+                if part['lq_pos'] is None or task_id is None:
                     raise KeyError('train.contrastive_opt needs datasets.train.positive_crop: true '
                                    'and a dataset that gives task_id (MixedDegradationDataset)')
-                output, z, z_pos = self.net_g(self.lq, positive=self.lq_pos)
+                output, z, z_pos = self.net_g(lq, positive=part['lq_pos'])
             else:
-                output = self.net_g(self.lq)
+                output = self.net_g(lq)
         self.output = output.float()  # losses in fp32
 
         l_total = self.output.new_zeros(())
         if self.cri_pix:
-            loss_dict['l_pix'] = self.cri_pix(self.output, self.gt)
+            loss_dict['l_pix'] = self.cri_pix(self.output, gt)
         if self.cri_cl is not None:
-            loss_dict['l_cl'] = self.cri_cl(z.float(), z_pos.float(), labels=self.task_id)
+            loss_dict['l_cl'] = self.cri_cl(z.float(), z_pos.float(), labels=task_id)
         if self.cri_clip is not None:
             loss_dict['l_clip'] = self.cri_clip(self.output)
         if self.cri_dpl is not None:
-            rho = self.probe.rho_for(self.task_id, self.output.shape[0], self.device)
-            loss_dict['l_dpl'] = self.cri_dpl(self.output, self.gt, lq=self.lq, task_id=self.task_id, rho=rho,
-                                              **self.medium_tier)
+            rho = self.probe.rho_for(task_id, self.output.shape[0], self.device)
+            medium = {k: part[k] for k in _PROXY_INPUTS if k in part}
+            loss_dict['l_dpl'] = self.cri_dpl(self.output, gt, lq=lq, task_id=task_id, rho=rho, **medium)
         if self.cri_perceptual:
-            l_percep, l_style = self.cri_perceptual(self.output, self.gt)
+            l_percep, l_style = self.cri_perceptual(self.output, gt)
             if l_percep is not None:
                 loss_dict['l_percep'] = l_percep
             if l_style is not None:
@@ -210,20 +283,7 @@ class PerceiveIRModel(SRModel):
         for value in loss_dict.values():
             l_total = l_total + value
         loss_dict['l_total'] = l_total
-        if not self._finite(l_total):
-            self._nonfinite(current_iter, loss_dict)
-            self.log_dict = self.reduce_loss_dict(loss_dict)
-            return
-
-        self.scaler.scale(l_total).backward()
-        if self.grad_clip:
-            self.scaler.unscale_(self.optimizer_g)
-            torch.nn.utils.clip_grad_norm_(self.net_g.parameters(), float(self.grad_clip))
-        self.scaler.step(self.optimizer_g)
-        self.scaler.update()
-        self.log_dict = self.reduce_loss_dict(loss_dict)
-        if self.ema_decay > 0:
-            self.model_ema(decay=self.ema_decay)
+        return loss_dict
 
     def _finite(self, loss: torch.Tensor) -> bool:
         """Whether the loss is finite on every process (all must skip a step together)."""

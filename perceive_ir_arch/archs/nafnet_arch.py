@@ -1,0 +1,105 @@
+"""NAFNet (Chen et al., "Simple Baselines for Image Restoration", ECCV 2022), as
+megvii-research/NAFNet publishes it: the same parameter names, so its files
+(``NAFNet-GoPro-width32.pth``: BasicSR ``params``) load strictly.
+
+A U-Net of NAFBlocks: layer norm over channels, a 1x1 expansion, a depthwise 3x3, a
+simple gate (the product of the two channel halves), simplified channel attention (a
+global average through a 1x1), then a gated 1x1 feed-forward; both branches enter the
+residual through learned per-channel scales ``beta`` / ``gamma``.  Images are zero-padded
+at the bottom / right to a multiple of 2^levels and the output is cropped back.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._registry import register_arch
+
+__all__ = ['NAFNet', 'NAFBlock', 'ChannelLayerNorm2d']
+
+
+class ChannelLayerNorm2d(nn.Module):
+    """Layer norm over the channels of each pixel (NAFNet's LayerNorm2d, eps 1e-6)."""
+
+    def __init__(self, channels: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],), self.weight, self.bias, self.eps)
+        return y.permute(0, 3, 1, 2)
+
+
+def simple_gate(x: torch.Tensor) -> torch.Tensor:
+    a, b = x.chunk(2, dim=1)
+    return a * b
+
+
+class NAFBlock(nn.Module):
+    def __init__(self, c: int, dw_expand: int = 2, ffn_expand: int = 2) -> None:
+        super().__init__()
+        dw = c * dw_expand
+        self.conv1 = nn.Conv2d(c, dw, 1)
+        self.conv2 = nn.Conv2d(dw, dw, 3, padding=1, groups=dw)
+        self.conv3 = nn.Conv2d(dw // 2, c, 1)
+        self.sca = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(dw // 2, dw // 2, 1))
+        self.conv4 = nn.Conv2d(c, ffn_expand * c, 1)
+        self.conv5 = nn.Conv2d(ffn_expand * c // 2, c, 1)
+        self.norm1 = ChannelLayerNorm2d(c)
+        self.norm2 = ChannelLayerNorm2d(c)
+        self.beta = nn.Parameter(torch.zeros(1, c, 1, 1))
+        self.gamma = nn.Parameter(torch.zeros(1, c, 1, 1))
+
+    def forward(self, inp: torch.Tensor) -> torch.Tensor:
+        x = simple_gate(self.conv2(self.conv1(self.norm1(inp))))
+        y = inp + self.conv3(x * self.sca(x)) * self.beta
+        return y + self.conv5(simple_gate(self.conv4(self.norm2(y)))) * self.gamma
+
+
+@register_arch
+class NAFNet(nn.Module):
+    """NAFNet with upstream's options: ``width`` at level 1 (doubling per level),
+    ``enc_blk_nums`` / ``dec_blk_nums`` blocks per level, ``middle_blk_num`` at the bottom.
+    The GoPro width-32 model: ``width=32, enc_blk_nums=[1, 1, 1, 28], middle_blk_num=1,
+    dec_blk_nums=[1, 1, 1, 1]``."""
+
+    def __init__(self, img_channel: int = 3, width: int = 16, middle_blk_num: int = 1,
+                 enc_blk_nums: Sequence[int] = (), dec_blk_nums: Sequence[int] = ()) -> None:
+        super().__init__()
+        if len(enc_blk_nums) != len(dec_blk_nums):
+            raise ValueError(f'NAFNet: enc_blk_nums {list(enc_blk_nums)} and dec_blk_nums '
+                             f'{list(dec_blk_nums)} need one entry per level each')
+        self.intro = nn.Conv2d(img_channel, width, 3, padding=1)
+        self.ending = nn.Conv2d(width, img_channel, 3, padding=1)
+        self.encoders, self.downs = nn.ModuleList(), nn.ModuleList()
+        self.ups, self.decoders = nn.ModuleList(), nn.ModuleList()
+        c = width
+        for n in enc_blk_nums:
+            self.encoders.append(nn.Sequential(*[NAFBlock(c) for _ in range(n)]))
+            self.downs.append(nn.Conv2d(c, 2 * c, 2, stride=2))
+            c *= 2
+        self.middle_blks = nn.Sequential(*[NAFBlock(c) for _ in range(middle_blk_num)])
+        for n in dec_blk_nums:
+            self.ups.append(nn.Sequential(nn.Conv2d(c, 2 * c, 1, bias=False), nn.PixelShuffle(2)))
+            c //= 2
+            self.decoders.append(nn.Sequential(*[NAFBlock(c) for _ in range(n)]))
+        self.multiple = 2 ** len(self.encoders)
+
+    def forward(self, inp: torch.Tensor) -> torch.Tensor:
+        h, w = inp.shape[-2:]
+        inp = F.pad(inp, (0, (-w) % self.multiple, 0, (-h) % self.multiple))
+        x = self.intro(inp)
+        skips = []
+        for encoder, down in zip(self.encoders, self.downs):
+            x = encoder(x)
+            skips.append(x)
+            x = down(x)
+        x = self.middle_blks(x)
+        for decoder, up, skip in zip(self.decoders, self.ups, reversed(skips)):
+            x = decoder(up(x) + skip)
+        return (self.ending(x) + inp)[..., :h, :w]

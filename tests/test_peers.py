@@ -1,0 +1,204 @@
+"""The release's hard negatives (issue 24): peer networks with their publishers' key
+schemas, and L_dpl proxies routed by task and noise level, with fixed task inputs and
+list outputs."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from perceive_ir_arch._registry import register_arch
+from perceive_ir_arch.archs.nafnet_arch import NAFBlock, NAFNet
+from perceive_ir_arch.pretrained import load_network_file
+
+
+def _randomise(net: nn.Module, seed: int) -> nn.Module:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * 0.1)
+    return net.eval()
+
+
+# -- NAFNet ---------------------------------------------------------------------------------
+def test_nafnet_gopro_width32_has_the_published_schema():
+    with torch.device('meta'):
+        net = NAFNet(width=32, enc_blk_nums=[1, 1, 1, 28], middle_blk_num=1, dec_blk_nums=[1, 1, 1, 1])
+    state = net.state_dict()
+    # 17.11M parameters, as the NAFNet paper gives for its width-32 GoPro model
+    assert len(state) == 664 and sum(v.numel() for v in state.values()) == 17_111_907
+    assert state['encoders.3.27.sca.1.weight'].shape == (256, 256, 1, 1)
+    assert state['ups.0.0.weight'].shape == (1024, 512, 1, 1) and 'ups.0.0.bias' not in state
+    assert state['downs.0.weight'].shape == (64, 32, 2, 2)
+    assert state['middle_blks.0.beta'].shape == (1, 512, 1, 1)
+
+
+def test_a_nafnet_block_computes_the_published_function():
+    block = _randomise(NAFBlock(8), 0)
+    x = torch.randn(2, 8, 5, 7)
+
+    def norm(t, ln):  # over channels, eps 1e-6
+        mu = t.mean(1, keepdim=True)
+        var = ((t - mu) ** 2).mean(1, keepdim=True)
+        return (t - mu) / torch.sqrt(var + 1e-6) * ln.weight.view(1, -1, 1, 1) + ln.bias.view(1, -1, 1, 1)
+
+    with torch.no_grad():
+        a = block.conv2(block.conv1(norm(x, block.norm1)))
+        a = a[:, :8] * a[:, 8:]
+        a = a * block.sca[1](a.mean(dim=(2, 3), keepdim=True))
+        y = x + block.conv3(a) * block.beta
+        b = block.conv4(norm(y, block.norm2))
+        expected = y + block.conv5(b[:, :8] * b[:, 8:]) * block.gamma
+        torch.testing.assert_close(block(x), expected)
+
+
+def test_a_nafnet_file_loads_strictly_and_pads_odd_sizes_with_zeros(tmp_path):
+    opt = dict(width=8, enc_blk_nums=[1, 2], middle_blk_num=1, dec_blk_nums=[1, 1])
+    net = _randomise(NAFNet(**opt), 1)
+    path = str(tmp_path / 'NAFNet-GoPro-width32.pth')
+    torch.save({'params': net.state_dict()}, path)  # BasicSR's container, as published
+    loaded = load_network_file(NAFNet(**opt), path, 'proxies[0].checkpoint').eval()
+    x = torch.rand(1, 3, 13, 22)
+    with torch.no_grad():
+        out = loaded(x)
+        padded = F.pad(x, (0, 2, 0, 3))  # to a multiple of 4 (two levels), zeros
+        assert out.shape == x.shape
+        torch.testing.assert_close(out, net(padded)[..., :13, :22])
+
+
+# -- proxies: routing, task inputs, list outputs --------------------------------------------
+@register_arch
+class TaskConditionedTestNet(nn.Module):
+    """A tiny restorer with a second input and a list output, like InstructIR / FSNet."""
+
+    def __init__(self, dim: int = 4) -> None:
+        super().__init__()
+        self.scale = nn.Linear(dim, 3)
+
+    def forward(self, x: torch.Tensor, vector: torch.Tensor) -> list[torch.Tensor]:
+        out = x * torch.sigmoid(self.scale(vector))[:, :, None, None]
+        return [x, out, out * 0.5]
+
+
+def test_the_loss_with_several_proxies_is_the_per_sample_formula(tmp_path):
+    from perceive_ir_arch.data.tasks import TASKS
+    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import DifficultyAdaptivePerceptualLoss, batch_psnr
+
+    files = {}
+    for name, net in (('sigma15', _randomise(NAFNet(width=4, enc_blk_nums=[1], dec_blk_nums=[1]), 2)),
+                      ('sigma25', _randomise(NAFNet(width=4, enc_blk_nums=[1], dec_blk_nums=[1]), 3)),
+                      ('cond', _randomise(TaskConditionedTestNet(), 4))):
+        files[name] = str(tmp_path / f'{name}.pth')
+        torch.save({'params': net.state_dict()}, files[name])
+    vectors = {t: torch.randn(4) for t in TASKS}
+    torch.save(vectors, str(tmp_path / 'task_embeddings.pt'))
+    naf = {'type': 'NAFNet', 'width': 4, 'enc_blk_nums': [1], 'dec_blk_nums': [1]}
+    proxies = [{'network': naf, 'checkpoint': files['sigma15'], 'tasks': ['denoise'], 'sigmas': [15]},
+               {'network': naf, 'checkpoint': files['sigma25'], 'tasks': ['denoise'], 'sigmas': [25]},
+               {'network': {'type': 'TaskConditionedTestNet'}, 'checkpoint': files['cond'], 'output': 1,
+                'task_inputs': str(tmp_path / 'task_embeddings.pt'), 'tasks': ['derain', 'dehaze']}]
+    loss_fn = DifficultyAdaptivePerceptualLoss(proxies=proxies)
+    g = torch.Generator().manual_seed(0)
+    gt = torch.rand(4, 3, 32, 32, generator=g)
+    lq = (gt + 0.2 * torch.randn(4, 3, 32, 32, generator=g)).clamp(0, 1)
+    pred = (gt + 0.05 * torch.randn(4, 3, 32, 32, generator=g)).clamp(0, 1)
+    task_id = torch.tensor([TASKS.index(t) for t in ('denoise', 'denoise', 'derain', 'deblur')])
+    level = torch.tensor([15.0, 25.0, 0.0, 0.0])
+    rho = torch.full((4,), 20.0)
+    got = loss_fn(pred, gt, lq=lq, task_id=task_id, rho=rho, level=level)
+
+    # by hand, sample by sample: which proxy handles it, what it outputs, its lambda
+    nets = {k: p.nets[0] for k, p in zip(('sigma15', 'sigma25', 'cond'), loss_fn.proxies)}
+    expected = []
+    for i in range(4):
+        task = TASKS[task_id[i]]
+        x = lq[i:i + 1]
+        negatives = []
+        with torch.no_grad():
+            if task == 'denoise':
+                negatives.append(nets['sigma15' if level[i] == 15 else 'sigma25'](x))
+            if task in ('derain', 'dehaze'):
+                negatives.append(nets['cond'](x, vectors[task][None])[1])
+        feats = lambda t: loss_fn.vgg(t.float().clamp(0, 1))  # noqa: E731
+        f_r, f_gt, f_lq = feats(pred[i:i + 1]), feats(gt[i:i + 1]), feats(x)
+        f_neg = [feats(n) for n in negatives]
+        lams = [1.25 if batch_psnr(n.clamp(0, 1), gt[i:i + 1]) <= rho[i] else 0.75 for n in negatives]
+        total = 0.0
+        for l, w in enumerate(loss_fn.layer_weights):
+            d = lambda a: (f_r[l] - a[l]).abs().mean()  # noqa: E731
+            denom = 2 * d(f_lq) + sum(lam * d(f) for lam, f in zip(lams, f_neg))
+            total = total + w * d(f_gt) / (denom + 1e-7)
+        expected.append(total)
+    torch.testing.assert_close(got, torch.stack(expected).mean(), rtol=1e-4, atol=1e-6)
+
+
+def test_wrong_proxy_options_are_named(tmp_path):
+    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import DifficultyAdaptivePerceptualLoss
+
+    path = str(tmp_path / 'p.pth')
+    torch.save({'params': NAFNet(width=4, enc_blk_nums=[1], dec_blk_nums=[1]).state_dict()}, path)
+    naf = {'type': 'NAFNet', 'width': 4, 'enc_blk_nums': [1], 'dec_blk_nums': [1]}
+    with pytest.raises(KeyError, match=r"unknown keys \['sigma'\].*did you mean 'sigmas'"):
+        DifficultyAdaptivePerceptualLoss(proxies=[{'network': naf, 'checkpoint': path, 'sigma': [15]}])
+    with pytest.raises(ValueError, match=r'proxies\[0\].sigmas: 15; a list of noise levels'):
+        DifficultyAdaptivePerceptualLoss(proxies=[{'network': naf, 'checkpoint': path, 'sigmas': 15}])
+    with pytest.raises(ValueError, match=r'proxies\[0\].output: .last.; the index'):
+        DifficultyAdaptivePerceptualLoss(proxies=[{'network': naf, 'checkpoint': path, 'output': 'last'}])
+    torch.save({'denoise': torch.zeros(4)}, str(tmp_path / 'emb.pt'))
+    with pytest.raises(KeyError, match=r"task_inputs: .*emb.pt needs one tensor for each task the proxy handles "
+                                       r"\(\['derain'\]\); it holds \['denoise'\]"):
+        DifficultyAdaptivePerceptualLoss(proxies=[{'network': naf, 'checkpoint': path, 'tasks': ['derain'],
+                                                   'task_inputs': str(tmp_path / 'emb.pt')}])
+
+
+# -- PromptIR -------------------------------------------------------------------------------
+TINY_PROMPTIR = dict(dim=8, num_blocks=[1, 1, 1, 1], num_refinement_blocks=1, heads=[1, 1, 2, 2],
+                     prompt_dims=[4, 8, 20], prompt_sizes=[8, 4, 2])
+
+
+def test_promptir_has_the_published_schema():
+    from perceive_ir_arch.archs.promptir_arch import PromptIR
+
+    with torch.device('meta'):
+        state = PromptIR(decoder=True).state_dict()
+    # 35.59M parameters, as the PromptIR paper gives; names of upstream's net/model.py
+    assert len(state) == 548 and sum(v.numel() for v in state.values()) == 35_592_263
+    assert state['prompt3.prompt_param'].shape == (1, 5, 320, 16, 16)
+    assert state['prompt1.linear_layer.weight'].shape == (5, 96) and 'prompt1.linear_layer.bias' in state
+    assert state['noise_level3.attn.qkv.weight'].shape == (3 * 704, 704, 1, 1)
+    assert state['encoder_level1.0.norm1.body.bias'].shape == (48,)
+    assert state['chnl_reduce3.weight'].shape == (256, 320, 1, 1)  # built upstream, unused
+    assert state['reduce_noise_level2.weight'].shape == (192, 320, 1, 1)
+    assert not any(k.endswith('.bias') and k.startswith(('output', 'patch_embed', 'up', 'down')) for k in state)
+
+
+def test_a_prompt_block_weighs_its_prompts_by_the_features():
+    from perceive_ir_arch.archs.promptir_arch import PromptGenBlock
+
+    block = _randomise(PromptGenBlock(4, 3, 6, 8), 5)
+    x = torch.randn(2, 8, 9, 11)
+    with torch.no_grad():
+        weights = torch.softmax(block.linear_layer(x.mean(dim=(2, 3))), dim=1)
+        for i in range(2):
+            mixed = sum(weights[i, l] * block.prompt_param[0, l] for l in range(3))[None]
+            resized = F.interpolate(mixed, size=(9, 11), mode='bilinear', align_corners=False)
+            torch.testing.assert_close(block(x)[i:i + 1], block.conv3x3(resized))
+
+
+def test_the_lightning_checkpoint_of_promptir_loads_and_restores_any_size(tmp_path):
+    from perceive_ir_arch.archs.promptir_arch import PromptIR
+
+    net = _randomise(PromptIR(**TINY_PROMPTIR), 6)
+    path = str(tmp_path / 'model.ckpt')  # PyTorch Lightning's container, the module under net.
+    torch.save({'epoch': 120, 'global_step': 1, 'pytorch-lightning_version': '2.0.0',
+                'state_dict': {f'net.{k}': v for k, v in net.state_dict().items()},
+                'optimizer_states': [{}], 'lr_schedulers': [{'last_epoch': 120}]}, path)
+    loaded = load_network_file(PromptIR(**TINY_PROMPTIR), path, 'proxies[1].checkpoint').eval()
+    x = torch.rand(1, 3, 37, 45)
+    with torch.no_grad():
+        out = loaded(x)
+        padded = F.pad(x, (0, 3, 0, 3), mode='reflect')  # to a multiple of 8
+        torch.testing.assert_close(out, net(padded)[..., :37, :45])
+    with pytest.raises(ValueError, match='decoder: false leaves'):
+        PromptIR(decoder=False)
