@@ -202,3 +202,88 @@ def test_the_lightning_checkpoint_of_promptir_loads_and_restores_any_size(tmp_pa
         torch.testing.assert_close(out, net(padded)[..., :37, :45])
     with pytest.raises(ValueError, match='decoder: false leaves'):
         PromptIR(decoder=False)
+
+
+# -- InstructIR -----------------------------------------------------------------------------
+def test_instructir_7d_has_the_published_schema_and_its_condition_block_gates_by_the_text():
+    from perceive_ir_arch.archs.instructir_arch import InstructIR, InstructionConditionBlock
+
+    with torch.device('meta'):
+        state = InstructIR(width=32, enc_blk_nums=[2, 2, 4, 8], middle_blk_num=4, dec_blk_nums=[2, 2, 2, 2],
+                           txtdim=256).state_dict()
+    assert len(state) == 696 and sum(v.numel() for v in state.values()) == 15_843_363
+    assert state['enc_cond.3.fc.weight'].shape == (256, 256) and state['dec_cond.0.fc.weight'].shape == (256, 256)
+    assert state['dec_cond.3.block.conv1.weight'].shape == (64, 32, 1, 1)
+    icb = _randomise(InstructionConditionBlock(8, 6), 7)
+    x, e = torch.randn(2, 8, 5, 5), torch.randn(2, 6)
+    with torch.no_grad():
+        gate = torch.sigmoid(e @ icb.fc.weight.t() + icb.fc.bias)[:, :, None, None]
+        torch.testing.assert_close(icb(x, e), icb.block((x * icb.gamma + icb.beta) * gate) + x)
+
+
+def test_an_instructir_plain_state_dict_loads_and_takes_the_task_vector(tmp_path):
+    from perceive_ir_arch.archs.instructir_arch import InstructIR
+
+    opt = dict(width=8, enc_blk_nums=[1, 1], middle_blk_num=1, dec_blk_nums=[1, 1], txtdim=6)
+    net = _randomise(InstructIR(**opt), 8)
+    path = str(tmp_path / 'im_instructir-7d.pt')
+    torch.save(net.state_dict(), path)  # published as a plain state dict
+    loaded = load_network_file(InstructIR(**opt), path, 'proxies[2].checkpoint').eval()
+    x, e = torch.rand(2, 3, 13, 18), torch.randn(2, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x, e), net(F.pad(x, (0, 2, 0, 3)), e)[..., :13, :18])
+        assert not torch.allclose(loaded(x, e), loaded(x, e.flip(0)))  # the text steers it
+
+
+# -- FSNet ----------------------------------------------------------------------------------
+def test_fsnet_ots_has_the_published_schema():
+    from perceive_ir_arch.archs.fsnet_arch import FSNet
+
+    with torch.device('meta'):
+        net = FSNet(num_res=16)
+    state = net.state_dict()
+    # 13.28M parameters, as the FSNet paper gives; BatchNorm statistics besides
+    assert sum(p.numel() for p in net.parameters()) == 13_275_689 and len(state) == 1012
+    assert state['Encoder.0.layers.down.weight'].shape == (32, 1, 2, 2)
+    assert state['Decoder.2.layers.layers.15.dyna_2.conv.weight'].shape == (200, 16, 1, 1)
+    assert state['Encoder.2.layers.14.localap.h'].shape == (256,)
+    assert state['SCM1.main.4.weight'].shape == (128,) and 'SCM1.main.4.running_mean' not in state
+    assert state['feat_extract.3.main.0.weight'].shape == (128, 64, 4, 4)  # transposed
+
+
+def test_fsnet_bands_are_upstreams_box_average_and_quadrants():
+    from perceive_ir_arch.archs.fsnet_arch import _QuadrantBands, box_average
+
+    x = torch.randn(1, 2, 12, 9)
+    # upstream: a cumulative-sum box average over k = size * 210 // 256, edges replicated
+    k1, k2 = 12 * 210 // 256, 9 * 210 // 256
+    valid = torch.stack([torch.stack([x[..., i:i + k1, j:j + k2].mean(dim=(-2, -1)) for j in range(9 - k2 + 1)], -1)
+                         for i in range(12 - k1 + 1)], -2)
+    expected = F.pad(valid, ((9 - valid.shape[-1]) // 2, (10 - valid.shape[-1]) // 2,
+                             (12 - valid.shape[-2]) // 2, (13 - valid.shape[-2]) // 2), mode='replicate')
+    torch.testing.assert_close(box_average(x), expected)
+    # quadrants: the (p1 w1) (p2 w2) split of einops, one quadrant a channel group
+    bands = _randomise(_QuadrantBands(2), 9)
+    x8 = x[..., :8]
+    q = torch.cat([x8[:, c:c + 1, a * 6:(a + 1) * 6, b * 4:(b + 1) * 4] for c in range(2) for a in range(2)
+                   for b in range(2)], dim=1)
+    low = box_average(q)
+    out_q = (q - low) * bands.h[:, None, None] + low * bands.l[:, None, None]
+    with torch.no_grad():
+        got = bands(x8)
+    for idx, (c, a, b) in enumerate((c, a, b) for c in range(2) for a in range(2) for b in range(2)):
+        torch.testing.assert_close(got[:, c, a * 6:(a + 1) * 6, b * 4:(b + 1) * 4], out_q[:, idx])
+
+
+def test_an_fsnet_model_file_loads_and_its_last_output_is_full_size(tmp_path):
+    from perceive_ir_arch.archs.fsnet_arch import FSNet
+
+    net = _randomise(FSNet(num_res=4, base_channel=16), 10)
+    path = str(tmp_path / 'ots.pkl')
+    torch.save({'model': net.state_dict()}, path)  # upstream's container
+    loaded = load_network_file(FSNet(num_res=4, base_channel=16), path, 'proxies[3].checkpoint').eval()
+    x = torch.rand(1, 3, 37, 45)
+    with torch.no_grad():
+        outs = loaded(x)
+        assert [o.shape[-2:] for o in outs] == [(10, 12), (19, 23), (37, 45)]
+        torch.testing.assert_close(outs[2], net(F.pad(x, (0, 3, 0, 3), mode='reflect'))[2][..., :37, :45])

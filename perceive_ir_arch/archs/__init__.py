@@ -4,6 +4,8 @@ import basicsr.archs  # noqa: F401  (fills ARCH_REGISTRY with BasicSR's networks
 
 from .._registry import record_registered_archs
 from .clip_quality_perceiver_arch import CLIP_ARCHS, QUALITY_TIERS, CLIPQualityPerceiver
+from .fsnet_arch import FSNet
+from .instructir_arch import InstructIR
 from .nafnet_arch import NAFNet
 from .perceive_ir_arch import PerceiveIR, PromptGuidanceModule
 from .promptir_arch import PromptIR
@@ -11,4 +13,4 @@ from .semantic_encoder import SEMANTIC_ENCODERS, SemanticEncoder
 
 record_registered_archs()
 
-__all__ = ['CLIP_ARCHS', 'CLIPQualityPerceiver', 'QUALITY_TIERS', 'NAFNet', 'PerceiveIR', 'PromptGuidanceModule', 'PromptIR', 'SEMANTIC_ENCODERS', 'SemanticEncoder']
+__all__ = ['CLIP_ARCHS', 'CLIPQualityPerceiver', 'QUALITY_TIERS', 'FSNet', 'InstructIR', 'NAFNet', 'PerceiveIR', 'PromptGuidanceModule', 'PromptIR', 'SEMANTIC_ENCODERS', 'SemanticEncoder']

@@ -8,6 +8,7 @@ Containers, told apart by what they hold (nothing is unpickled that could run co
   in the release's names, renamed, with the network options its tensors and config imply
   (``archs/perceive_ir_release.py``);
 - a PyTorch Lightning checkpoint: ``state_dict`` with the module's prefix (``net.``);
+- ``{"model": state_dict}`` (FSNet's files, and many training scripts');
 - a plain state dict.
 
 ``module.`` prefixes (DataParallel / DDP saves) are dropped, as BasicSR does.
@@ -33,7 +34,7 @@ PARAM_KEYS = ('params_ema', 'params')
 class TrainedWeights:
     params: dict[str, torch.Tensor]
     what: str                              # what the file is, for messages
-    container: str                         # restorer | basicsr | release | lightning | state_dict
+    container: str                         # restorer | basicsr | release | lightning | model | state_dict
     network: dict[str, Any] | None = None  # the network_g block the file implies, if it does
     semantic: dict[str, Any] | None = None  # a restorer file's semantic encoder identity
     tasks: tuple[str, ...] | None = None   # the tasks it was trained for, when it says
@@ -116,6 +117,9 @@ def read_trained(path: str, option: str, param_key: str | None = None,
     if isinstance(data, Mapping) and _is_state_dict(data.get('state_dict')):
         return TrainedWeights(_strip(_strip(data['state_dict'], 'net.'), 'module.'),
                               'a PyTorch Lightning checkpoint', 'lightning')
+    if isinstance(data, Mapping) and _is_state_dict(data.get('model')):  # {"model": ...}: FSNet's
+        return TrainedWeights(_strip(data['model'], 'module.'), f"a checkpoint with a 'model' state dict "
+                              f"({len(data['model'])} tensors)", 'model')
     if _is_state_dict(data) and not is_pretrained_part(data):
         return TrainedWeights(_strip(data, 'module.'), describe(data), 'state_dict')
     raise PretrainedFileError(f'{option}: {path} is {describe(data)}, not the checkpoint of a trained '
