@@ -287,3 +287,125 @@ def test_an_fsnet_model_file_loads_and_its_last_output_is_full_size(tmp_path):
         outs = loaded(x)
         assert [o.shape[-2:] for o in outs] == [(10, 12), (19, 23), (37, 45)]
         torch.testing.assert_close(outs[2], net(F.pad(x, (0, 3, 0, 3), mode='reflect'))[2][..., :37, :45])
+
+
+# -- Retinexformer --------------------------------------------------------------------------
+def test_retinexformer_lol_v1_has_the_published_schema():
+    from perceive_ir_arch.archs.retinexformer_arch import RetinexFormer
+
+    with torch.device('meta'):
+        state = RetinexFormer(n_feat=40, stage=1, num_blocks=[1, 2, 2]).state_dict()
+    # 1.61M parameters, as the Retinexformer paper gives
+    assert len(state) == 122 and sum(v.numel() for v in state.values()) == 1_605_701
+    assert state['body.0.estimator.depth_conv.weight'].shape == (40, 10, 5, 5)  # groups of the 4 inputs
+    assert state['body.0.denoiser.bottleneck.blocks.1.0.rescale'].shape == (4, 1, 1)
+    assert state['body.0.denoiser.decoder_layers.0.0.bias'].shape == (80,)  # the transposed conv has a bias
+    assert state['body.0.denoiser.encoder_layers.1.0.blocks.0.1.fn.net.2.weight'].shape == (320, 1, 3, 3)
+
+
+def test_retinexformer_attention_is_guided_by_the_illumination():
+    from perceive_ir_arch.archs.retinexformer_arch import _IlluminationGuidedAttention
+
+    attn = _randomise(_IlluminationGuidedAttention(8, 4, 2), 11)
+    x, light = torch.randn(2, 3, 5, 8), torch.randn(2, 3, 5, 8)
+    with torch.no_grad():
+        tokens = x.reshape(2, 15, 8)
+        q, k, v_in = tokens @ attn.to_q.weight.t(), tokens @ attn.to_k.weight.t(), tokens @ attn.to_v.weight.t()
+        v = v_in * light.reshape(2, 15, 8)
+        outs = []
+        for head in range(2):
+            sl = slice(4 * head, 4 * head + 4)
+            qh, kh = F.normalize(q[..., sl].transpose(1, 2), dim=-1), F.normalize(k[..., sl].transpose(1, 2), dim=-1)
+            a = torch.softmax(kh @ qh.transpose(1, 2) * attn.rescale[head], dim=-1)  # 4 x 4: K^T Q
+            outs.append((a @ v[..., sl].transpose(1, 2)).transpose(1, 2))
+        out = attn.proj(torch.cat(outs, dim=-1)).view(2, 3, 5, 8)
+        pos = attn.pos_emb(v_in.reshape(2, 3, 5, 8).permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        torch.testing.assert_close(attn(x, light), out + pos)
+
+
+def test_a_retinexformer_file_loads_and_pads_to_four(tmp_path):
+    from perceive_ir_arch.archs.retinexformer_arch import RetinexFormer
+
+    opt = dict(n_feat=8, stage=1, num_blocks=[1, 1, 1])
+    net = _randomise(RetinexFormer(**opt), 12)
+    path = str(tmp_path / 'LOL_v1.pth')
+    torch.save({'params': net.state_dict()}, path)
+    loaded = load_network_file(RetinexFormer(**opt), path, 'proxies[4].checkpoint').eval()
+    x = torch.rand(1, 3, 21, 30)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), net(F.pad(x, (0, 2, 0, 3), mode='reflect'))[..., :21, :30])
+
+
+# -- MambaIR and the selective scan ---------------------------------------------------------
+def _sequential_scan(u, delta, A, B, C, D, bias):  # noqa: N803
+    """The recurrence as mamba_ssm's reference defines it, one position at a time."""
+    delta = F.softplus(delta + bias[:, None])
+    h = u.shape[1] // B.shape[1]
+    Bx, Cx = B.repeat_interleave(h, dim=1), C.repeat_interleave(h, dim=1)  # noqa: N806
+    x, ys = torch.zeros(u.shape[0], u.shape[1], A.shape[1]), []
+    for t in range(u.shape[-1]):
+        x = torch.exp(delta[:, :, t, None] * A) * x + (delta[:, :, t] * u[:, :, t])[..., None] * Bx[:, :, :, t]
+        ys.append((x * Cx[:, :, :, t]).sum(-1))
+    return torch.stack(ys, -1) + u * D[:, None]
+
+
+@pytest.mark.parametrize('length,chunk', [(53, None), (53, 8), (16, 16), (100, 7), (1, None)])
+def test_the_chunked_selective_scan_equals_the_sequential_recurrence(length, chunk):
+    from perceive_ir_arch.archs.selective_scan import selective_scan
+
+    g = torch.Generator().manual_seed(length)
+    u, delta = torch.randn(2, 12, length, generator=g), torch.randn(2, 12, length, generator=g)
+    A = -torch.rand(12, 5, generator=g) * 3  # noqa: N806
+    B, C = torch.randn(2, 4, 5, length, generator=g), torch.randn(2, 4, 5, length, generator=g)  # noqa: N806
+    D, bias = torch.randn(12, generator=g), torch.randn(12, generator=g)  # noqa: N806
+    expected = _sequential_scan(u, delta, A, B, C, D, bias)
+    got = selective_scan(u, delta, A, B, C, D, bias, delta_softplus=True, chunk=chunk)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    # with gradients asked for, the same numbers (out-of-place path)
+    u.requires_grad_(True)
+    torch.testing.assert_close(selective_scan(u, delta, A, B, C, D, bias, True, chunk), expected,
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_ss2d_scans_four_directions_and_sums_them_in_row_order():
+    from perceive_ir_arch.archs.mambair_arch import SS2D
+
+    ss = _randomise(SS2D(8, d_state=3, expand=1.5), 13)
+    x = torch.randn(1, 12, 3, 4)  # B x D x H x W after the depthwise convolution
+    with torch.no_grad():
+        got = ss._scan(x)
+        total = torch.zeros(1, 12, 3, 4)
+        A = -torch.exp(ss.A_logs).view(4, 12, 3)  # noqa: N806
+        for k in range(4):
+            seq = x.flatten(2) if k % 2 == 0 else x.transpose(2, 3).flatten(2)  # rows, columns
+            seq = seq.flip(-1) if k >= 2 else seq
+            proj = ss.x_proj_weight[k] @ seq[0]  # (rank + 2N) x L
+            dt, bk, ck = proj.split([ss.dt_rank, 3, 3])
+            y = _sequential_scan(seq, (ss.dt_projs_weight[k] @ dt)[None], A[k], bk[None, None], ck[None, None],
+                                 ss.Ds.view(4, 12)[k], ss.dt_projs_bias[k])
+            y = y.flip(-1) if k >= 2 else y
+            total += y.view(1, 12, 3, 4) if k % 2 == 0 else y.view(1, 12, 4, 3).transpose(2, 3)
+    torch.testing.assert_close(got, total.flatten(2), rtol=1e-4, atol=1e-5)
+
+
+def test_mambair_colour_denoisers_have_the_published_schema_and_load(tmp_path):
+    from perceive_ir_arch.archs.mambair_arch import MambaIR
+
+    with torch.device('meta'):
+        state = MambaIR(upscale=1, embed_dim=180, depths=[6] * 6, d_state=16, mlp_ratio=1.2,
+                        img_range=1.0).state_dict()
+    assert len(state) == 922 and sum(v.numel() for v in state.values()) == 15_777_507
+    ss = 'layers.5.residual_group.blocks.5.self_attention.'
+    assert state[ss + 'x_proj_weight'].shape == (4, 12 + 32, 216)  # dt rank 12, 2 x d_state 16
+    assert state[ss + 'A_logs'].shape == (864, 16) and state[ss + 'Ds'].shape == (864,)
+    assert state['patch_embed.norm.weight'].shape == (180,) and 'mean' not in state
+    opt = dict(embed_dim=30, depths=[1, 1], d_state=4, mlp_ratio=1.2)
+    net = _randomise(MambaIR(**opt), 14)
+    path = str(tmp_path / 'ColorDN_MambaIR_level25.pth')
+    torch.save({'params': net.state_dict()}, path)
+    loaded = load_network_file(MambaIR(**opt), path, 'proxies[5].checkpoint').eval()
+    x = torch.rand(1, 3, 11, 14)
+    with torch.no_grad():
+        out = loaded(x)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    torch.testing.assert_close(out, net(x))
