@@ -67,13 +67,17 @@ def tile_vectors(net, root: str, tile: int = 48) -> dict:
     return zs
 
 
-def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None) -> dict:
+def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None, external: bool = False) -> dict:
     """Random stand-ins, written under ``tmp``, for every file a training option dict names:
     the pretrained parts built random (``~``), a prompt file, the proxies' checkpoints (one
-    per fold for a cross-fitted proxy).  ``proxy_overrides`` reshapes the proxies' network."""
+    per fold for a cross-fitted proxy) and task inputs.  ``proxy_overrides`` reshapes the
+    PerceiveIR proxies' network; ``external``: keep the peers marked external (PromptIR,
+    InstructIR, FSNet, MambaIR, ...), else ``external_proxies: false``."""
     import torch
+    from basicsr.archs import build_network
 
-    from perceive_ir_arch.archs import CLIPQualityPerceiver, PerceiveIR
+    from perceive_ir_arch.archs import CLIPQualityPerceiver
+    from perceive_ir_arch.data.tasks import TASKS
 
     opt['network_g']['semantic_pretrained'] = None
     train = opt['train']
@@ -87,11 +91,19 @@ def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None) -> 
     if dpl:
         dpl['vgg_pretrained'] = None
         dpl['probe_crops'] = 1  # the probe is an epoch-level cost, not a step's
+        dpl['external_proxies'] = external
         for i, proxy in enumerate(dpl.get('proxies') or []):
-            proxy['network'] = dict(proxy['network'], **(proxy_overrides or {}))
-            spec = {k: v for k, v in proxy['network'].items() if k != 'type'}
+            if proxy.get('external') and not external:
+                continue
+            if proxy['network']['type'] == 'PerceiveIR':
+                proxy['network'] = dict(proxy['network'], **(proxy_overrides or {}))
+            net = build_network(dict(proxy['network']))
             ckpts = [os.path.join(tmp, f'proxy{i}_{k}.pth') for k in range(2 if 'checkpoints' in proxy else 1)]
             for ckpt in ckpts:
-                torch.save({'params': PerceiveIR(**spec).state_dict()}, ckpt)
+                torch.save({'params': net.state_dict()}, ckpt)
             proxy.update({'checkpoints': ckpts} if 'checkpoints' in proxy else {'checkpoint': ckpts[0]})
+            if 'task_inputs' in proxy:
+                proxy['task_inputs'] = os.path.join(tmp, f'proxy{i}_task_inputs.pt')
+                width = proxy['network'].get('txtdim', 768)
+                torch.save({t: torch.randn(width) for t in TASKS}, proxy['task_inputs'])
     return opt

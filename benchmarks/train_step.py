@@ -2,7 +2,7 @@
 
     python benchmarks/train_step.py [--config demo|paper] [--steps 5] [--device cpu|cuda]
                                     [--autocast bf16] [--compile] [--no-renders]
-                                    [--accumulate N] [--checkpointing] [--batch B]
+                                    [--accumulate N] [--checkpointing] [--batch B] [--external]
 
 ``demo`` is options/demo/train_demo.yml (batch 8, 48 px crops); ``paper`` is
 options/perceive_ir.yml at batch 2 (256 px crops).  Frozen parts are random stand-ins
@@ -39,13 +39,13 @@ CONFIGS = {'demo': ('options/demo/train_demo.yml', None),
 
 
 def _options(config: str, tmp: str, device: str, autocast: str | None, accumulate: int = 1,
-             checkpointing: bool = False, batch_size: int | None = None) -> dict:
+             checkpointing: bool = False, batch_size: int | None = None, external: bool = False) -> dict:
     import yaml
 
     path, batch = CONFIGS[config]
     with open(os.path.join(REPO, path)) as f:
         opt = yaml.safe_load(f)
-    stand_in_files(opt, tmp)
+    stand_in_files(opt, tmp, external=external)
     train = opt['train']
     train['autocast'] = autocast
     train['accumulate'] = accumulate
@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument('--accumulate', type=int, default=1, help='micro-batches per step')
     parser.add_argument('--checkpointing', action='store_true', help='activation checkpointing')
     parser.add_argument('--batch', type=int, help='batch size (default: the config\'s)')
+    parser.add_argument('--external', action='store_true',
+                        help="the peers' hard negatives too (PromptIR, InstructIR, FSNet, MambaIR; slow on a CPU)")
     parser.add_argument('--no-renders', action='store_true',
                         help='no stage-1b renders: the medium proxy runs on every sample')
     args = parser.parse_args()
@@ -85,7 +87,8 @@ def main() -> None:
 
     tmp = tempfile.mkdtemp(prefix='perceive_ir_bench_')
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    opt = _options(args.config, tmp, args.device, args.autocast, args.accumulate, args.checkpointing, args.batch)
+    opt = _options(args.config, tmp, args.device, args.autocast, args.accumulate, args.checkpointing, args.batch,
+                   args.external)
     model = build_model(opt)
     if model.probe is not None:
         model.next_probe = 10 ** 9  # steps only; the probe is an epoch-level cost
@@ -99,6 +102,7 @@ def main() -> None:
     data['lq'] = (data['gt'] * 0.5 + 0.1 * torch.rand(b, 3, size, size, generator=g)).clamp(0, 1)
     data['lq_pos'] = data['lq'].flip(-1)
     data['lq_path'] = [f'bench/{i}.png' for i in range(b)]
+    data['level'] = torch.where(data['task_id'] == 0, 25.0, 0.0)  # denoise samples: sigma 25
     # the cross-fitted medium tier: paired samples read their stage-1b render, synthesised
     # ones (noise) are computed; ``--no-renders`` computes all (no medium_root)
     data['fold'] = torch.arange(b) % 2
@@ -184,7 +188,7 @@ def main() -> None:
     tag = args.config + ('_' + args.device if args.device != 'cpu' else '') + (
         '_' + args.autocast if args.autocast else '') + ('_compile' if args.compile else '') + (
         '_no_renders' if args.no_renders else '') + (
-        f'_accumulate{args.accumulate}' if args.accumulate > 1 else '') + (
+        f'_accumulate{args.accumulate}' if args.accumulate > 1 else '') + ('_external' if args.external else '') + (
         '_checkpointing' if args.checkpointing else '') + (f'_batch{args.batch}' if args.batch else '')
     write_results(f'train_step_{tag}', result, text)
     sys.stdout.flush()

@@ -40,13 +40,61 @@ RECIPES = {
 }
 
 
+# the release's peer proxies, tiny: (name in the option files, network overrides, published file)
+PEERS = [
+    ('promptir', dict(dim=8, num_blocks=[1, 1, 1, 1], num_refinement_blocks=1, heads=[1, 1, 2, 2],
+                      prompt_dims=[4, 8, 20], prompt_sizes=[8, 4, 2]), 'model.ckpt'),
+    ('instructir', dict(width=8, enc_blk_nums=[1, 1, 1, 1], middle_blk_num=1, dec_blk_nums=[1, 1, 1, 1], txtdim=6),
+     'im_instructir-7d.pt'),
+    ('fsnet', dict(num_res=4, base_channel=16), 'ots.pkl'),
+    *((f'mambair{s}', dict(embed_dim=30, depths=[1], d_state=4), f'ColorDN_MambaIR_level{s}.pth') for s in (15, 25, 50)),
+    ('nafnet', dict(width=8, enc_blk_nums=[1, 1, 1, 1], middle_blk_num=1, dec_blk_nums=[1, 1, 1, 1]),
+     'NAFNet-GoPro-width32.pth'),
+    ('retinexformer', dict(n_feat=8, num_blocks=[1, 1, 1]), 'LOL_v1.pth'),
+]
+
+
+def _peer_overrides(option_file: str) -> list[str]:
+    """--force_yml items that shrink every peer proxy the option file lists."""
+    import yaml
+
+    with open(os.path.join(REPO, 'options', option_file)) as f:
+        proxies = yaml.safe_load(f)['train']['dpl_opt']['proxies']
+    sizes = {name: net for name, net, _ in PEERS}
+    out = []
+    for i, proxy in enumerate(proxies):
+        for key, value in sizes.get(proxy['name'], {}).items():
+            out.append(f'train:dpl_opt:proxies:{i}:network:{key}={value}'.replace(' ', ''))
+    return out
+
+
 @pytest.fixture(scope='module')
 def weights(tmp_path_factory):
-    """$PERCEIVE_IR_WEIGHTS with the three parts in their published formats."""
+    """$PERCEIVE_IR_WEIGHTS with the pretrained parts and the peer proxies, each in its
+    publisher's format (tiny widths)."""
+    import yaml
+    from basicsr.archs import build_network
+
     root = tmp_path_factory.mktemp('weights')
     pf.write_dinov2_timm(str(root / 'dinov2_tiny.safetensors'), pf.dinov2_state(**pf.TINY_DINOV2))
     pf.write_openai_torchscript(str(root / 'clip_clip_tiny.pt'), pf.clip_model())  # OpenAI's format
     pf.write_vgg16(str(root / 'vgg16-397923af.pth'))
+    with open(os.path.join(REPO, 'options', 'perceive_ir_5task.yml')) as f:
+        listed = {p['name']: p['network'] for p in yaml.safe_load(f)['train']['dpl_opt']['proxies']}
+    for name, tiny, filename in PEERS:
+        state = build_network(dict(listed[name], **tiny)).state_dict()
+        if filename == 'model.ckpt':  # PyTorch Lightning, the module under net.
+            data = {'state_dict': {f'net.{k}': v for k, v in state.items()}, 'epoch': 1}
+        elif filename == 'ots.pkl':
+            data = {'model': state}
+        elif filename == 'im_instructir-7d.pt':
+            data = state  # a plain state dict
+        else:
+            data = {'params': state}  # BasicSR
+        torch.save(data, str(root / filename))
+    tasks = ('denoise', 'derain', 'dehaze', 'deblur', 'lowlight')
+    torch.save({t: torch.randn(6) for t in tasks[:3]}, str(root / 'task_embeddings.pt'))
+    torch.save({t: torch.randn(6) for t in tasks}, str(root / 'task_embeddings_five.pt'))
     return str(root)
 
 
@@ -101,8 +149,12 @@ def test_the_shipped_recipe_runs_every_stage_on_a_replica(tmp_path, weights, rec
     assert sorted(torch.load(prompts, weights_only=True)['params']) == ['ctx', 'tokens']
 
     # 2: the whole loss, with every part from its published file; the best checkpoint kept
-    _train(cwd, env, f'{r["stage2"]}.yml', *TRAIN, *GUIDED, *PROXY)
+    _train(cwd, env, f'{r["stage2"]}.yml', *TRAIN, *GUIDED, *PROXY, *_peer_overrides(f'{r["stage2"]}.yml'))
     log = _log(cwd, r['name'])
+    # every hard negative of the release, each from its publisher's file
+    negatives = re.search(r'L_dpl hard negatives: (.*)', log).group(1)
+    expected = [f for name, _, f in PEERS if name not in ('nafnet', 'retinexformer') or recipe == '5task']
+    assert all(f in negatives for f in expected), negatives
     per_task = re.search(r'samples per pass; per task: (.*?); per source', log).group(1)
     assert dict((t, int(n)) for t, n in (x.split(' ') for x in per_task.split(', '))) == r['tasks']
     for part in ('dinov2_tiny.safetensors', 'clip_clip_tiny.pt', 'vgg16-397923af.pth'):

@@ -84,7 +84,7 @@ class VGG16Features(nn.Module):
 
 
 _PROXY_KEYS = ('network', 'checkpoint', 'checkpoints', 'param_key', 'tasks', 'sigmas', 'task_inputs',
-               'output', 'name')
+               'output', 'name', 'external')
 
 
 class _Proxy(nn.Module):
@@ -98,6 +98,8 @@ class _Proxy(nn.Module):
     noise levels (a denoiser per sigma, as the release's MambaIR negatives).
     ``task_inputs``: a file of one tensor per task name, given to the network as its second
     input (InstructIR's fixed task vectors).  ``output``: the element of a list output.
+    ``external: true`` marks another project's network (dropped by ``external_proxies: false``).
+    Files may be named by their ``PRETRAINED_PARTS`` name (the lookup rule finds them).
     The network runs on the samples it handles only; the others keep the degraded image
     (their weight m_k is 0).
     """
@@ -106,7 +108,7 @@ class _Proxy(nn.Module):
         super().__init__()
         from basicsr.archs import build_network
 
-        from ..pretrained import load_network_file
+        from ..pretrained import load_network_file, resolve_weights
         from ..utils.suggest import did_you_mean
 
         spec = dict(spec)
@@ -123,9 +125,12 @@ class _Proxy(nn.Module):
         if self.cross_fitted and len(paths) != 2:
             raise ValueError(f'{where}.checkpoints: the two stage-1 restorers (fold 0, fold 1), '
                              f'got {len(paths)}')
+        self.files = []
         nets = []
         for i, path in enumerate(paths):
             label = f'{where}.checkpoints[{i}]' if self.cross_fitted else f'{where}.checkpoint'
+            path = resolve_weights(str(path), label)  # a published file by its name: the lookup rule
+            self.files.append(path)
             net = build_network(dict(spec['network']))
             # checkpoints[k] is the restorer trained on fold k (it renders the other fold)
             nets.append(freeze(load_network_file(net, str(path), label, spec.get('param_key'),
@@ -157,7 +162,11 @@ class _Proxy(nn.Module):
             return torch.empty(0)
         from ..pretrained import read_checkpoint
 
+        from ..pretrained import PRETRAINED_PARTS, locate
+
         option = f'{where}.task_inputs'
+        if path in PRETRAINED_PARTS:
+            path = locate(path, True, option)
         if not os.path.isfile(str(path)):
             raise FileNotFoundError(f'{option}: {path!r} does not exist (a file of one tensor per task name, '
                                     "e.g. the release's task_embeddings.pt)")
@@ -230,7 +239,9 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
     ``{network: {type: ..., ...}, checkpoint: path, param_key: params, tasks: [...]}``, or
     ``checkpoints: [fold0, fold1]`` for the stage-1 medium tier cross-fitted (each sample's
     medium image from the restorer that did not see it: its stage-1b render when the
-    dataset has ``medium_root``, else computed), as the release does.
+    dataset has ``medium_root``, else computed), as the release does; ``tasks``, ``sigmas``,
+    ``task_inputs``, ``output``, ``external`` as ``_Proxy`` says.  ``external_proxies:
+    false`` drops the proxies marked ``external`` (for users without the peers' files).
     """
 
     def __init__(self, loss_weight: float = 1.0, vgg_pretrained: str | bool | None = None,
@@ -238,13 +249,19 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
                  layer_weights: Sequence[float] = (1 / 12, 1 / 6, 1 / 3, 1.0),
                  proxies: Sequence[dict] | None = None, easy_weight: float = 2.0,
                  hard_lambdas: Sequence[float] = (1.25, 0.75), eps: float = 1e-7,
-                 clamp_restored: bool = True) -> None:
+                 clamp_restored: bool = True, external_proxies: bool = True) -> None:
         super().__init__()
         if len(layers) != len(layer_weights):
             raise ValueError(f'train.dpl_opt: {len(layers)} layers but {len(layer_weights)} weights')
         self.vgg = VGG16Features(layers, vgg_pretrained)
-        self.proxies = nn.ModuleList(_Proxy(p, f'train.dpl_opt.proxies[{i}]')
-                                     for i, p in enumerate(proxies or []))
+        kept = [(i, p) for i, p in enumerate(proxies or []) if external_proxies or not p.get('external')]
+        dropped = [p.get('name', p.get('network', {}).get('type')) for p in proxies or [] if p not in [q for _, q in kept]]
+        if dropped:
+            logger.info(f'L_dpl: external_proxies: false drops the hard negatives {dropped}')
+        self.proxies = nn.ModuleList(_Proxy(p, f'train.dpl_opt.proxies[{i}]') for i, p in kept)
+        if self.proxies:
+            logger.info('L_dpl hard negatives: ' + '; '.join(
+                f'{p.name} ({", ".join(os.path.basename(f) for f in p.files)})' for p in self.proxies))
         self.loss_weight, self.layer_weights = loss_weight, [float(w) for w in layer_weights]
         self.easy_weight, self.hard_lambdas, self.eps = easy_weight, tuple(hard_lambdas), eps
         self.clamp_restored = clamp_restored

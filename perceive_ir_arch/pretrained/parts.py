@@ -89,6 +89,41 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
         'perceive_ir_medium_fold1', "the authors' stage-1 medium restorer trained on fold 1 "
         '(weight/stage1/holdout_0/medium_020000.pth)',
         AUTHORS, file_names('perceive_ir_medium_fold1', 'holdout_0/medium_020000.pth')),
+    # the peers the release uses as L_dpl's hard negatives (copies also in the authors'
+    # share, weight/proxies/...)
+    PretrainedPart(
+        'promptir_allinone', "PromptIR's all-in-one checkpoint (model.ckpt, PyTorch Lightning)",
+        ('https://github.com/va1shn9v/PromptIR/releases/download/v1.0/model.ckpt',) + AUTHORS,
+        file_names('promptir_allinone', 'model.ckpt', 'promptir/model.ckpt')),
+    PretrainedPart(
+        'instructir_7d', "InstructIR's 7-degradation image model (im_instructir-7d.pt)",
+        ('https://huggingface.co/marcosv/InstructIR',) + AUTHORS,
+        file_names('instructir_7d', 'im_instructir-7d.pt', 'instructir/im_instructir-7d.pt'),
+        hf_hub=('marcosv/InstructIR', ('im_instructir-7d.pt',))),
+    PretrainedPart(
+        'instructir_task_embeddings', "the release's InstructIR vectors of the 3 tasks (task_embeddings.pt)",
+        AUTHORS, file_names('instructir_task_embeddings', 'task_embeddings.pt', 'instructir/task_embeddings.pt')),
+    PretrainedPart(
+        'instructir_task_embeddings_five', "the release's InstructIR vectors of the 5 tasks (task_embeddings_five.pt)",
+        AUTHORS, file_names('instructir_task_embeddings_five', 'task_embeddings_five.pt',
+                            'instructir/task_embeddings_five.pt')),
+    PretrainedPart(
+        'fsnet_ots', "FSNet's dehazing model trained on RESIDE OTS ({'model': ...})",
+        ('https://github.com/c-yn/FSNet (README: Dehazing, OTS)',) + AUTHORS,
+        file_names('fsnet_ots', 'ots.pkl', 'fsnet/ots.pkl')),
+    *(PretrainedPart(
+        f'mambair_denoise{s}', f"MambaIR's colour denoiser for sigma {s} (ColorDN_MambaIR_level{s}.pth)",
+        ('https://github.com/csguoh/MambaIR (README: colour image denoising models)',) + AUTHORS,
+        file_names(f'mambair_denoise{s}', f'ColorDN_MambaIR_level{s}.pth', f'mambair/denoise{s}.pth'))
+      for s in (15, 25, 50)),
+    PretrainedPart(
+        'nafnet_gopro_width32', "NAFNet's GoPro deblurring model, width 32 (NAFNet-GoPro-width32.pth)",
+        ('https://github.com/megvii-research/NAFNet (README: GoPro, NAFNet-width32)',) + AUTHORS,
+        file_names('nafnet_gopro_width32', 'NAFNet-GoPro-width32.pth', 'nafnet/NAFNet-GoPro-width32.pth')),
+    PretrainedPart(
+        'retinexformer_lol_v1', "Retinexformer's LOL-v1 model (LOL_v1.pth)",
+        ('https://github.com/caiyuanhao1998/Retinexformer (README: pretrained models)',) + AUTHORS,
+        file_names('retinexformer_lol_v1', 'LOL_v1.pth', 'retinexformer/LOL_v1.pth')),
     PretrainedPart(
         'perceive_ir_prompts', "the authors' stage-1 quality prompts (weight/stage1/quality_prompts_100000.pth)",
         AUTHORS, file_names('perceive_ir_prompts', 'quality_prompts_100000.pth')),

@@ -24,7 +24,7 @@ import torch
 from .identify import describe, is_pretrained_part
 from .reading import PretrainedFileError, read_checkpoint
 
-__all__ = ['PARAM_KEYS', 'TrainedWeights', 'read_trained', 'network_params']
+__all__ = ['PARAM_KEYS', 'TrainedWeights', 'read_trained', 'network_params', 'resolve_weights']
 
 # which entry of a BasicSR checkpoint holds the weights, first found: the EMA copy first
 PARAM_KEYS = ('params_ema', 'params')
@@ -68,7 +68,9 @@ def network_params(data: Any, path: str, option: str, param_key: str | None = No
                               f'trained network (looked for {" or ".join(keys)})')
 
 
-def _resolve(path: str, option: str) -> str:
+def resolve_weights(path: str, option: str) -> str:
+    """The file ``path`` names: itself, or for a name of ``PRETRAINED_PARTS`` the file the
+    lookup rule finds (FileNotFoundError saying where it is published otherwise)."""
     if os.path.isfile(path):
         return path
     from .locate import locate
@@ -101,7 +103,7 @@ def read_trained(path: str, option: str, param_key: str | None = None,
 
     Raises FileNotFoundError for a missing file and PretrainedFileError for one that holds
     no trained network, naming the option, the path and what the file is."""
-    path = _resolve(str(path), option)
+    path = resolve_weights(str(path), option)
     data = read_checkpoint(str(path), option)
     if isinstance(data, Mapping) and data.get('format') == 'perceive-ir-restorer':
         from ..restorer_file import restorer_contents
