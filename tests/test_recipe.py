@@ -54,8 +54,9 @@ PEERS = [
 ]
 
 
-def _peer_overrides(option_file: str) -> list[str]:
-    """--force_yml items that shrink every peer proxy the option file lists."""
+def _peer_overrides(option_file: str, prefix: str = 'train:dpl_opt:') -> list[str]:
+    """--force_yml items that shrink every peer proxy the option file lists (``prefix``:
+    where the proxies list is: the training file's loss, or the render options)."""
     import yaml
 
     with open(os.path.join(REPO, 'options', option_file)) as f:
@@ -64,7 +65,7 @@ def _peer_overrides(option_file: str) -> list[str]:
     out = []
     for i, proxy in enumerate(proxies):
         for key, value in sizes.get(proxy['name'], {}).items():
-            out.append(f'train:dpl_opt:proxies:{i}:network:{key}={value}'.replace(' ', ''))
+            out.append(f'{prefix}proxies:{i}:network:{key}={value}'.replace(' ', ''))
     return out
 
 
@@ -111,7 +112,7 @@ def _log(cwd, name) -> str:
 
 
 @pytest.mark.parametrize('recipe', sorted(RECIPES))
-def test_the_shipped_recipe_runs_every_stage_on_a_replica(tmp_path, weights, recipe):
+def test_the_shipped_recipe_runs_every_stage_on_a_replica(tmp_path, weights, recipe, monkeypatch):
     r = RECIPES[recipe]
     cwd = str(tmp_path)
     make_replica(os.path.join(cwd, 'datasets'))
@@ -128,17 +129,27 @@ def test_the_shipped_recipe_runs_every_stage_on_a_replica(tmp_path, weights, rec
 
     # 1b: each fold rendered by the other fold's restorer (in this process: same command line)
     from perceive_ir_arch.render_medium import main as render
+    monkeypatch.setenv('PERCEIVE_IR_WEIGHTS', weights)
     old = os.getcwd()
     os.chdir(cwd)
     try:
         counts = render(['-opt', os.path.join(REPO, 'options', f'render_medium{r["suffix"]}.yml'),
-                         '--device', 'cpu', '--force_yml', *NET])
+                         '--device', 'cpu', '--force_yml', *NET, *_peer_overrides(f'{r["stage2"]}.yml', '')])
     finally:
         os.chdir(old)
     medium_root = os.path.join(cwd, 'datasets', f'medium{r["suffix"]}')
     rendered = {t: len(os.listdir(os.path.join(medium_root, t))) for t in os.listdir(medium_root)}
     assert set(rendered) == set(r['tasks']) and counts['written'] == sum(
         len(files) for _, _, files in os.walk(medium_root))
+    # and the other proxies on the pairs whose degradation is a file, the tasks they handle
+    proxy_root = os.path.join(cwd, 'datasets', f'proxies{r["suffix"]}')
+    rendered = {p: sorted(os.listdir(os.path.join(proxy_root, p))) for p in os.listdir(proxy_root)}
+    expected = {'promptir': ['dehaze', 'derain'], 'instructir': sorted(set(r['tasks']) - {'denoise'}),
+                'fsnet': ['dehaze']}
+    if recipe == '5task':
+        expected.update(nafnet=['deblur'], retinexformer=['lowlight'])
+    assert rendered == expected and counts['proxies_written'] == sum(
+        len(files) for _, _, files in os.walk(proxy_root))
 
     # 1c: the prompts, on the published-format CLIP file (OpenAI's TorchScript archive)
     _train(cwd, env, f'train_quality_perceiver{r["suffix"]}.yml', *TRAIN, 'network_g:clip_model=clip_tiny',

@@ -184,12 +184,12 @@ def test_a_wrong_or_half_release_file_gets_one_message(files, tmp_path):
 
 
 def test_medium_files_are_the_cross_fitted_proxy_in_their_places(files):
-    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import _Proxy
+    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import Proxy
 
     network = {'type': 'PerceiveIR', 'semantic_guidance': False, 'degradation_guidance': False,
                'dim': 8, 'num_blocks': [1, 2, 1, 2], 'heads': [1, 1, 2, 2], 'num_refinement_blocks': 1}
     # holdout_1 was trained on fold 0: checkpoints[0]
-    proxy = _Proxy({'network': network, 'checkpoints': files['medium']}, 'train.dpl_opt.proxies[0]')
+    proxy = Proxy({'network': network, 'checkpoints': files['medium']}, 'train.dpl_opt.proxies[0]')
     x = torch.rand(4, 3, 24, 32)
     fold = torch.tensor([0, 1, 1, 0])
     with torch.no_grad():
@@ -201,7 +201,7 @@ def test_medium_files_are_the_cross_fitted_proxy_in_their_places(files):
                                                   r"the authors' stage-1 medium restorer .* held out fold 0 "
                                                   r"\(trained on fold 1\).*; this place takes the restorer trained "
                                                   r'on fold 0 .* swap the two files'):
-        _Proxy({'network': network, 'checkpoints': files['medium'][::-1]}, 'train.dpl_opt.proxies[0]')
+        Proxy({'network': network, 'checkpoints': files['medium'][::-1]}, 'train.dpl_opt.proxies[0]')
 
 
 def test_the_release_prompt_file_scores_as_its_context(tmp_path):

@@ -168,6 +168,9 @@ class MixedDegradationDataset(data.Dataset):
         medium_root: ~                 # stage 2: the stage-1b renders; samples then carry
                                        # medium (the render, same crop) and has_medium;
                                        # every training sample carries its fold
+        proxy_root: ~                  # stage 2: the L_dpl proxies' renders, one folder per
+                                       # proxy name (render_medium's proxy_root); samples
+                                       # carry render_<name> and has_render_<name>
         io_backend: {type: disk}       # or lmdb: folder X is read from X.lmdb
         bad_samples: skip              # training default: a sample that cannot be read
                                        # (truncated, not an image, a pair of different
@@ -217,6 +220,14 @@ class MixedDegradationDataset(data.Dataset):
         fold, folds = opt.get('fold'), int(opt.get('num_folds', 2))
         self.num_folds = folds
         self.medium_root = opt.get('medium_root') if self.train else None
+        # the proxies rendered ahead of training: one folder per proxy under proxy_root
+        root = opt.get('proxy_root') if self.train else None
+        if root is not None and not os.path.isdir(str(root)):
+            raise FileNotFoundError(f'{name}.proxy_root: {root!r} is not a folder; render the proxies with '
+                                    'render_medium (its proxy_root), or set proxy_root: ~ to compute them')
+        self.proxy_renders = {} if root is None else {
+            p: os.path.join(str(root), p) for p in sorted(os.listdir(str(root)))
+            if os.path.isdir(os.path.join(str(root), p))}
         if fold is not None:
             if not 0 <= int(fold) < folds:
                 raise ValueError(f'{name}.fold must be in 0..{folds - 1}, got {fold!r}')
@@ -365,15 +376,23 @@ class MixedDegradationDataset(data.Dataset):
         medium = None
         if self.train:  # which stage-1 fold the pair is in: the cross-fitted medium tier
             sample['fold'] = fold_of(src.task, item.scene, self.num_folds)
+        renders: dict[str, np.ndarray] = {}
         if self.medium_root is not None:
             # the stage-1b render of this pair; a synthesised degradation is new at every
             # draw, so its medium image is computed by the proxy instead
             if item.lq is not None:
-                medium = self._medium(src, item, gt.shape)
+                medium = self._render(str(self.medium_root), 'medium_root', src, item, gt.shape)
+                renders['medium'] = medium
             sample['has_medium'] = medium is not None
+        for proxy, folder in self.proxy_renders.items():
+            # a proxy's render exists for the pairs of the tasks it handles (its task folder)
+            found = item.lq is not None and os.path.isdir(os.path.join(folder, src.task))
+            if found:
+                renders[f'render_{proxy}'] = self._render(folder, f'proxy_root ({proxy})', src, item, gt.shape)
+            sample[f'has_render_{proxy}'] = found
         if self.train:
             # name a real file in errors (a synthesised lq path does not exist)
-            arrays = self._crop(rng, lq, gt, lq_path if item.lq is not None else gt_path, medium)
+            arrays = self._crop(rng, lq, gt, lq_path if item.lq is not None else gt_path, renders)
             arrays = self._flip(rng, arrays)
         else:
             arrays = {'lq': _center_crop(lq, self.crop_multiple), 'gt': _center_crop(gt, self.crop_multiple)}
@@ -381,31 +400,37 @@ class MixedDegradationDataset(data.Dataset):
             sample[key] = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
         if self.medium_root is not None and 'medium' not in sample:
             sample['medium'] = torch.zeros_like(sample['gt'])  # batches need one shape
+        for proxy in self.proxy_renders:
+            sample.setdefault(f'render_{proxy}', torch.zeros_like(sample['gt']))
         return sample
 
-    def _medium(self, src: _Source, item: _Item, shape: tuple[int, ...]) -> np.ndarray:
-        """The render ``<medium_root>/<task>/<name>.png``, at the (upscaled) pair's size."""
-        path = os.path.join(str(self.medium_root), src.task, item.name + '.png')
+    def _render(self, root: str, option: str, src: _Source, item: _Item, shape: tuple[int, ...]) -> np.ndarray:
+        """The render ``<root>/<task>/<name>.png`` of a pair, at the (upscaled) pair's size."""
+        path = os.path.join(root, src.task, item.name + '.png')
         try:
             with open(path, 'rb') as f:
-                medium = decode_image(f.read(), path)
+                image = decode_image(f.read(), path)
         except FileNotFoundError:
             raise OSError(f'{path!r}: no stage-1b render of this pair; run render_medium with '
-                          'the same sources (medium_root)') from None
-        medium = fit_to_crop(medium, int(self.gt_size))
-        if medium.shape != shape:
-            raise ValueError(f'render {path!r} is {medium.shape[1]}x{medium.shape[0]} but its pair '
+                          f'the same sources ({option})') from None
+        image = fit_to_crop(image, int(self.gt_size))
+        if image.shape != shape:
+            raise ValueError(f'render {path!r} is {image.shape[1]}x{image.shape[0]} but its pair '
                              f'is {shape[1]}x{shape[0]}; render it again')
-        return medium
+        return image
+
+    def has_degraded_file(self, index: int) -> bool:
+        """Whether sample ``index`` reads its degraded image from a file (not synthesised)."""
+        return self._locate(index)[1].lq is not None
 
     def _crop(self, rng: np.random.Generator, lq: np.ndarray, gt: np.ndarray,
-              lq_path: str, medium: np.ndarray | None = None) -> dict[str, np.ndarray]:
+              lq_path: str, renders: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         size = int(self.gt_size)
         h, w = gt.shape[:2]
         top, left = random_window(rng, h, w, size, lq_path)
         out = {'lq': lq[top:top + size, left:left + size], 'gt': gt[top:top + size, left:left + size]}
-        if medium is not None:  # the same window as its pair
-            out['medium'] = medium[top:top + size, left:left + size]
+        for key, image in (renders or {}).items():  # the same window as its pair
+            out[key] = image[top:top + size, left:left + size]
         if self.positive_crop:  # same degraded image (same noise realisation), elsewhere
             top, left = random_window(rng, h, w, size, lq_path)
             out['lq_pos'] = lq[top:top + size, left:left + size]

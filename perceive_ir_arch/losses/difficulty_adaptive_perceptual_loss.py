@@ -22,7 +22,7 @@ from ..archs.frozen import freeze, register_normalisation, seeded_build
 from ..pretrained import PretrainedFileError, describe, load_strict, pretrained_part, pretrained_state
 from ..data.tasks import TASKS
 
-__all__ = ['DifficultyAdaptivePerceptualLoss', 'VGG16Features', 'batch_psnr']
+__all__ = ['DifficultyAdaptivePerceptualLoss', 'Proxy', 'VGG16Features', 'batch_psnr']
 
 logger = logging.getLogger('basicsr.perceive_ir')
 
@@ -87,7 +87,7 @@ _PROXY_KEYS = ('network', 'checkpoint', 'checkpoints', 'param_key', 'tasks', 'si
                'output', 'name', 'external')
 
 
-class _Proxy(nn.Module):
+class Proxy(nn.Module):
     """A frozen restorer whose outputs are hard negatives for the samples it handles.
 
     ``checkpoint``: one restorer for every sample.  ``checkpoints: [fold0, fold1]``: the
@@ -182,7 +182,7 @@ class _Proxy(nn.Module):
             raise ValueError(f'{option}: {path} holds task inputs of different sizes')
         return torch.stack([r if r is not None else torch.zeros(size) for r in rows])
 
-    def train(self, mode: bool = True) -> '_Proxy':
+    def train(self, mode: bool = True) -> 'Proxy':
         return self
 
     def mask(self, b: int, task_id: torch.Tensor | None, level: torch.Tensor | None) -> torch.Tensor:
@@ -210,15 +210,20 @@ class _Proxy(nn.Module):
     @torch.no_grad()
     def forward(self, lq: torch.Tensor, fold: torch.Tensor | None = None,
                 medium: torch.Tensor | None = None, has_medium: torch.Tensor | None = None,
-                task_id: torch.Tensor | None = None, level: torch.Tensor | None = None) -> torch.Tensor:
+                task_id: torch.Tensor | None = None, level: torch.Tensor | None = None,
+                rendered: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """The proxy's outputs; samples with a stage-1b render (``medium`` for the
+        cross-fitted medium tier, ``rendered`` = (images, has) for any other) read it."""
         if self.cross_fitted and fold is None:
             raise KeyError('a cross-fitted proxy (checkpoints: one per fold) needs the sample '
                            "folds: set datasets.train.medium_root (MixedDegradationDataset)")
         out = lq.float().clone()  # samples it does not handle keep their input (weight 0)
         todo = self.mask(lq.shape[0], task_id, level).to(lq.device)
         if self.cross_fitted and medium is not None and has_medium is not None:
-            ready = todo & has_medium.to(lq.device).bool()
-            out[ready] = medium.to(lq.device)[ready].float()
+            rendered = (medium, has_medium)
+        if rendered is not None and rendered[0] is not None and rendered[1] is not None:
+            ready = todo & rendered[1].to(lq.device).bool()
+            out[ready] = rendered[0].to(lq.device)[ready].float()
             todo &= ~ready
         for k, net in enumerate(self.nets):  # cross-fitted: net k was trained on fold k
             pick = todo & (fold.to(lq.device) != k) if self.cross_fitted else todo
@@ -240,7 +245,7 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
     ``checkpoints: [fold0, fold1]`` for the stage-1 medium tier cross-fitted (each sample's
     medium image from the restorer that did not see it: its stage-1b render when the
     dataset has ``medium_root``, else computed), as the release does; ``tasks``, ``sigmas``,
-    ``task_inputs``, ``output``, ``external`` as ``_Proxy`` says.  ``external_proxies:
+    ``task_inputs``, ``output``, ``external`` as ``Proxy`` says.  ``external_proxies:
     false`` drops the proxies marked ``external`` (for users without the peers' files).
     """
 
@@ -258,7 +263,7 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
         dropped = [p.get('name', p.get('network', {}).get('type')) for p in proxies or [] if p not in [q for _, q in kept]]
         if dropped:
             logger.info(f'L_dpl: external_proxies: false drops the hard negatives {dropped}')
-        self.proxies = nn.ModuleList(_Proxy(p, f'train.dpl_opt.proxies[{i}]') for i, p in kept)
+        self.proxies = nn.ModuleList(Proxy(p, f'train.dpl_opt.proxies[{i}]') for i, p in kept)
         if self.proxies:
             logger.info('L_dpl hard negatives: ' + '; '.join(
                 f'{p.name} ({", ".join(os.path.basename(f) for f in p.files)})' for p in self.proxies))
@@ -278,7 +283,8 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
         with torch.no_grad():  # fixed images: their features once per step, in one batch
             fixed, coefs = [target.float(), lq.float()], []  # coef: per-sample m_k * lambda_k
             for proxy in self.proxies:
-                out = proxy(lq, fold, medium, has_medium, task_id, level)
+                rendered = (kwargs.get(f'render_{proxy.name}'), kwargs.get(f'has_render_{proxy.name}'))
+                out = proxy(lq, fold, medium, has_medium, task_id, level, rendered)
                 m = proxy.mask(b, task_id, level).to(pred.device).float()
                 if rho is None:
                     lam = torch.ones(b, device=pred.device)

@@ -197,7 +197,9 @@ class PerceiveIRModel(SRModel):
         self.task_id = data['task_id'].to(self.device) if 'task_id' in data else None
         # the cross-fitted medium tier of L_dpl (datasets.train.medium_root)
         # and the noise level of each synthesised sample (proxies per sigma)
-        self.medium_tier = {k: data[k].to(self.device) for k in _PROXY_INPUTS if k in data}
+        # and the proxies' stage-1b renders (render_<name>, has_render_<name>)
+        self.medium_tier = {k: data[k].to(self.device) for k in data
+                            if k in _PROXY_INPUTS or k.startswith(('render_', 'has_render_'))}
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -272,7 +274,7 @@ class PerceiveIRModel(SRModel):
             loss_dict['l_clip'] = self.cri_clip(self.output)
         if self.cri_dpl is not None:
             rho = self.probe.rho_for(task_id, self.output.shape[0], self.device)
-            medium = {k: part[k] for k in _PROXY_INPUTS if k in part}
+            medium = {k: v for k, v in part.items() if k in _PROXY_INPUTS or k.startswith(('render_', 'has_render_'))}
             loss_dict['l_dpl'] = self.cri_dpl(self.output, gt, lq=lq, task_id=task_id, rho=rho, **medium)
         if self.cri_perceptual:
             l_percep, l_style = self.cri_perceptual(self.output, gt)
