@@ -17,22 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register_arch
+from ._layers import ChannelLayerNorm
 
-__all__ = ['NAFNet', 'NAFBlock', 'ChannelLayerNorm2d']
-
-
-class ChannelLayerNorm2d(nn.Module):
-    """Layer norm over the channels of each pixel (NAFNet's LayerNorm2d, eps 1e-6)."""
-
-    def __init__(self, channels: int, eps: float = 1e-6) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(channels))
-        self.bias = nn.Parameter(torch.zeros(channels))
-        self.eps = eps
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],), self.weight, self.bias, self.eps)
-        return y.permute(0, 3, 1, 2)
+__all__ = ['NAFNet', 'NAFBlock']
 
 
 def simple_gate(x: torch.Tensor) -> torch.Tensor:
@@ -50,8 +37,8 @@ class NAFBlock(nn.Module):
         self.sca = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(dw // 2, dw // 2, 1))
         self.conv4 = nn.Conv2d(c, ffn_expand * c, 1)
         self.conv5 = nn.Conv2d(ffn_expand * c // 2, c, 1)
-        self.norm1 = ChannelLayerNorm2d(c)
-        self.norm2 = ChannelLayerNorm2d(c)
+        self.norm1 = ChannelLayerNorm(c, eps=1e-6)  # NAFNet's LayerNorm2d
+        self.norm2 = ChannelLayerNorm(c, eps=1e-6)
         self.beta = nn.Parameter(torch.zeros(1, c, 1, 1))
         self.gamma = nn.Parameter(torch.zeros(1, c, 1, 1))
 

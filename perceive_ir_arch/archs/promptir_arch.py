@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register_arch
-from ._layers import ChannelAttention, ChannelLayerNorm, GatedDconvFFN
+from ._layers import ChannelLayerNorm, TransformerBlock
 from .perceive_ir_arch import pad_to_multiple
 
 __all__ = ['PromptIR']
@@ -38,19 +38,12 @@ class _Norm(nn.Module):
         return self.body(x)
 
 
-class _Block(nn.Module):
+class _Block(TransformerBlock):
     """Restormer's transformer block with upstream's names (norm1.body, attn, norm2.body, ffn)."""
 
     def __init__(self, dim: int, heads: int, expansion: float, bias: bool) -> None:
-        super().__init__()
-        self.norm1 = _Norm(dim)
-        self.attn = ChannelAttention(dim, heads, bias)
-        self.norm2 = _Norm(dim)
-        self.ffn = GatedDconvFFN(dim, expansion, bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.ffn(self.norm2(x))
+        super().__init__(dim, heads, expansion, bias)
+        self.norm1, self.norm2 = _Norm(dim), _Norm(dim)
 
 
 def _blocks(n: int, dim: int, heads: int, expansion: float, bias: bool) -> nn.Sequential:
