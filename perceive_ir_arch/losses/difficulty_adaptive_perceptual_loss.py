@@ -260,7 +260,8 @@ class DifficultyAdaptivePerceptualLoss(nn.Module):
             raise ValueError(f'train.dpl_opt: {len(layers)} layers but {len(layer_weights)} weights')
         self.vgg = VGG16Features(layers, vgg_pretrained)
         kept = [(i, p) for i, p in enumerate(proxies or []) if external_proxies or not p.get('external')]
-        dropped = [p.get('name', p.get('network', {}).get('type')) for p in proxies or [] if p not in [q for _, q in kept]]
+        dropped = [p.get('name', p.get('network', {}).get('type')) for p in proxies or []
+                   if p.get('external') and not external_proxies]
         if dropped:
             logger.info(f'L_dpl: external_proxies: false drops the hard negatives {dropped}')
         self.proxies = nn.ModuleList(Proxy(p, f'train.dpl_opt.proxies[{i}]') for i, p in kept)
