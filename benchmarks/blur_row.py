@@ -50,7 +50,7 @@ def main() -> None:
     from basicsr.archs import build_network
 
     import perceive_ir_arch  # noqa: F401
-    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import batch_psnr
+    from perceive_ir_arch.metrics import batch_psnr
 
     os.chdir(REPO)
     with open(args.options) as f:

@@ -227,7 +227,7 @@ def restore(args, sizes: dict, rows: list) -> None:
     import torch
 
     from perceive_ir_arch.archs import PerceiveIR
-    from perceive_ir_arch.restorer import Restorer
+    from perceive_ir_arch.inference.restorer import Restorer
 
     dev = torch.device(args.device)
     net = PerceiveIR(**(TINY_NET if args.quick else {}), semantic_pretrained=None)

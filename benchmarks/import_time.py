@@ -5,7 +5,7 @@
 Alternates fresh interpreters with the autoload on and off (PERCEIVE_IR_NO_AUTOLOAD=1),
 so that a busy machine affects both alike, and prints the median wall time of
 `import basicsr` for each and their difference. `python -X importtime -c "import basicsr"`
-shows the plugin's modules one by one.
+shows the plugin's modules one by one.  Results: benchmarks/results/import_time.{json,md}.
 """
 import argparse
 import os
@@ -35,8 +35,12 @@ if __name__ == '__main__':
         off.append(once(False))
         on.append(once(True))
     m_on, m_off = statistics.median(on), statistics.median(off)
-    print(f'| import basicsr ({args.repeat} runs each) | median s |')
-    print('|---|---|')
-    print(f'| plugin autoload off | {m_off:.3f} |')
-    print(f'| plugin autoload on (registers everything) | {m_on:.3f} |')
-    print(f'| added by the plugin | {m_on - m_off:+.3f} ({m_on / m_off:.3f}x) |')
+    from _common import machine, report
+
+    report('import_time', f'import basicsr ({args.repeat} runs each, fresh interpreters); machine: {machine()}',
+           ['import basicsr', 'median s'],
+           [['plugin autoload off', f'{m_off:.3f}'],
+            ['plugin autoload on (registers everything)', f'{m_on:.3f}'],
+            ['added by the plugin', f'{m_on - m_off:+.3f} ({m_on / m_off:.3f}x)']],
+           {'repeat': args.repeat, 'off_s': off, 'on_s': on, 'median_off_s': m_off, 'median_on_s': m_on,
+            'machine': machine()})

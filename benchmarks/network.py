@@ -61,7 +61,7 @@ def build(name: str):
         from tests.reference_blocks import reference_network
         return reference_network(build_network(dict(type='PerceiveIR')), copy=False)
     if kind == 'semantic':
-        from perceive_ir_arch.archs import SemanticEncoder
+        from perceive_ir_arch.backbones import SemanticEncoder
         return SemanticEncoder('dinov2_vitb14')
     return build_network(dict(type=kind, **kwargs))
 

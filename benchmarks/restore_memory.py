@@ -29,7 +29,8 @@ def child(size: int, tile: int, overlap: int, max_tiles: int, device: str) -> di
     import torch
 
     from perceive_ir_arch import PerceiveIR
-    from perceive_ir_arch.restorer import Restorer, select_device
+    from perceive_ir_arch.inference import Restorer
+    from perceive_ir_arch.utils.device import select_device
 
     torch.manual_seed(0)
     net = PerceiveIR()

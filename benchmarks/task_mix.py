@@ -53,7 +53,7 @@ def _evaluate(net, oracle: dict, root: str) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import batch_psnr
+    from perceive_ir_arch.metrics import batch_psnr
 
     def high(err):  # error minus its 9x9 local mean, RMS in levels
         low = F.avg_pool2d(F.pad(err, (4, 4, 4, 4), mode='reflect'), 9, 1)

@@ -10,8 +10,8 @@ _autoload.install()  # basicsr 1.4.2 needs the torchvision alias before its firs
 
 from . import archs, data, losses, metrics, models  # noqa: E402  (registration side effects)
 from .archs import PerceiveIR  # noqa: E402
-from .restorer import Restorer, create_restorer, save_restorer  # noqa: E402
+from .inference import Restorer, Scorer, create_restorer, create_scorer, save_restorer  # noqa: E402
 from .version import __version__  # noqa: E402
 
-__all__ = ['archs', 'data', 'losses', 'metrics', 'models', 'PerceiveIR', 'Restorer',
-           'create_restorer', 'save_restorer', '__version__']
+__all__ = ['archs', 'data', 'losses', 'metrics', 'models', 'PerceiveIR', 'Restorer', 'Scorer',
+           'create_restorer', 'create_scorer', 'save_restorer', '__version__']

@@ -3,7 +3,7 @@
 Written the way the method describes the blocks, one step per line, NCHW throughout:
 layer norm as mean and variance over channels of a (B, HW, C) copy, attention with q and k
 normalised explicitly and heads split by reshaping.  It is slow on purpose and shares no
-code with ``perceive_ir_arch.archs._layers``: the fast blocks must give the same numbers
+code with ``perceive_ir_arch.archs.layers``: the fast blocks must give the same numbers
 (tests/test_fast_blocks.py) and beat it on time (benchmarks/network.py --models reference).
 
 ``reference_network(net)`` returns a copy of a PerceiveIR whose blocks are these, with the
@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceive_ir_arch.archs._layers import EnhancedTransformerBlock, TransformerBlock
+from perceive_ir_arch.archs.layers import EnhancedTransformerBlock, TransformerBlock
 
 
 class RefLayerNorm(nn.Module):

@@ -6,8 +6,9 @@ import itertools
 import pytest
 import torch
 
-from perceive_ir_arch.archs import SEMANTIC_ENCODERS, PerceiveIR
-from perceive_ir_arch.archs._layers import EnhancedTransformerBlock, TransformerBlock
+from perceive_ir_arch.archs import PerceiveIR
+from perceive_ir_arch.backbones import SEMANTIC_ENCODERS
+from perceive_ir_arch.archs.layers import EnhancedTransformerBlock, TransformerBlock
 from tests.conftest import TINY
 
 
@@ -110,7 +111,7 @@ def test_semantic_tokens_come_from_the_listed_blocks_before_the_final_norm(antia
 def test_a_random_semantic_encoder_sees_the_image(name):
     # DINOv2's LayerScale starts at 1e-5: built randomly as it is, its class tokens are the
     # same for every image (relative change 4e-6 to 3e-4), and a stand-in guides with a constant
-    from perceive_ir_arch.archs.semantic_encoder import build_semantic_encoder
+    from perceive_ir_arch.backbones.dinov2 import build_semantic_encoder
 
     torch.manual_seed(0)
     tokens = build_semantic_encoder(name)(torch.stack([torch.rand(3, 64, 64), torch.zeros(3, 64, 64)]))

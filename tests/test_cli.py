@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from perceive_ir_arch.cli import main
+from perceive_ir_arch.runners.cli import main
 from tests.conftest import SAMPLES, random_image, run_python, write_image
 
 
@@ -63,7 +63,7 @@ def test_score_refuses_to_download(prompts, empty_caches):
 
 
 def test_console_script_is_installed(tmp_path, prompts):
-    out = run_python(['-m', 'perceive_ir_arch.cli', 'score', os.path.join(SAMPLES, 'test'),
+    out = run_python(['-m', 'perceive_ir_arch.runners.cli', 'score', os.path.join(SAMPLES, 'test'),
                       '--prompts', prompts, '--clip-model', 'clip_tiny', '--quiet'], cwd=str(tmp_path))
     assert 'chelsea.png' in out.stdout and 'p_excellent' in out.stdout
     import shutil
@@ -74,10 +74,10 @@ def test_console_script_is_installed(tmp_path, prompts):
 def test_the_scoring_api_runs_its_docstring_and_equals_the_command(tmp_path, prompts):
     import doctest
 
-    import perceive_ir_arch.scoring
-    from perceive_ir_arch.scoring import create_scorer
+    import perceive_ir_arch.inference.scoring
+    from perceive_ir_arch.inference.scoring import create_scorer
 
-    result = doctest.testmod(perceive_ir_arch.scoring)
+    result = doctest.testmod(perceive_ir_arch.inference.scoring)
     assert result.attempted >= 5 and result.failed == 0
     path = os.path.join(SAMPLES, 'test', 'chelsea.png')
     out = tmp_path / 'q.json'

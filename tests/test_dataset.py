@@ -383,8 +383,34 @@ def test_samples_carry_their_fold_and_stage1b_render_at_the_same_crop(tmp_path):
             assert s['has_medium'] and torch.equal(s['medium'], s['lq'])  # same window, same flips
         else:
             assert not s['has_medium'] and s['medium'].shape == s['gt'].shape
-    os.remove(tmp_path / 'medium' / 'derain' / 'rain-0.png')
     strict = make([{'task': 'derain', 'layout': 'rain_promptir', 'dataroot': str(tmp_path / 'd')}],
                   gt_size=24, medium_root=str(tmp_path / 'medium'), bad_samples='raise')
-    with pytest.raises(OSError, match='no stage-1b render of this pair'):
+    os.remove(tmp_path / 'medium' / 'derain' / 'rain-0.png')
+    with pytest.raises(OSError, match='no stage-1b render of this pair'):  # removed during the run
         [strict[i] for i in range(len(strict))]
+    # missing before the run: stops at the start, whatever bad_samples says
+    for bad in ('skip', 'raise'):
+        with pytest.raises(FileNotFoundError, match=r"t.medium_root: 1 of the 3 pairs read from files have no "
+                                                    r"stage-1b render \(e.g. '.*rain-0.png'\); run python -m "
+                                                    r'perceive_ir_arch.render_medium'):
+            make([{'task': 'derain', 'layout': 'rain_promptir', 'dataroot': str(tmp_path / 'd')}],
+                 gt_size=24, medium_root=str(tmp_path / 'medium'), bad_samples=bad)
+
+
+def test_a_proxy_render_missing_for_a_task_it_renders_stops_at_the_start(tmp_path):
+    for i in range(2):
+        write_image(str(tmp_path / 'd' / 'rainy' / f'rain-{i}.png'), random_image(40, 48, i))
+        write_image(str(tmp_path / 'd' / 'gt' / f'norain-{i}.png'), random_image(40, 48, 10 + i))
+    write_image(str(tmp_path / 'proxies' / 'promptir' / 'derain' / 'rain-1.png'), random_image(40, 48, 1))
+    os.makedirs(tmp_path / 'proxies' / 'fsnet' / 'dehaze')  # a proxy of another task: not asked
+    with pytest.raises(FileNotFoundError, match=r'proxy_root \(promptir\): 1 of the 2 pairs'):
+        make([{'task': 'derain', 'layout': 'rain_promptir', 'dataroot': str(tmp_path / 'd')}],
+             gt_size=24, proxy_root=str(tmp_path / 'proxies'))
+
+
+def test_a_mistyped_dataset_key_is_named_with_the_closest(tmp_path):
+    write_image(str(tmp_path / 'c' / 'a.png'), random_image(40, 40, 7))
+    with pytest.raises(KeyError, match=r"t: unknown key 'positve_crop' \(did you mean 'positive_crop'\?\)"):
+        make([{'task': 'denoise', 'dataroot': str(tmp_path / 'c')}], gt_size=24, positve_crop=True)
+    with pytest.raises(KeyError, match=r"unknown key 'medium_rot' \(did you mean 'medium_root'\?\)"):
+        make([{'task': 'denoise', 'dataroot': str(tmp_path / 'c')}], gt_size=24, medium_rot='x')

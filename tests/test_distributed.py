@@ -15,7 +15,7 @@ RANK_SCRIPT = '''
 import sys
 import torch, torch.distributed as dist
 import basicsr.train as runner
-import perceive_ir_arch.train as plugin
+import perceive_ir_arch.runners.train as plugin
 
 built = {}
 build_model = runner.build_model

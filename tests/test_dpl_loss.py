@@ -6,7 +6,7 @@ import torch
 
 from perceive_ir_arch.archs import PerceiveIR
 from perceive_ir_arch.losses import DifficultyAdaptivePerceptualLoss
-from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import batch_psnr
+from perceive_ir_arch.metrics import batch_psnr
 from tests.conftest import TINY
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from perceive_ir_arch.archs import PerceiveIR
-from perceive_ir_arch.archs._layers import ChannelAttention, ChannelLayerNorm
+from perceive_ir_arch.archs.layers import ChannelAttention, ChannelLayerNorm
 from tests.conftest import TINY
 from tests.reference_blocks import RefLayerNorm, RefMDTA, reference_network
 

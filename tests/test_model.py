@@ -278,17 +278,28 @@ def test_the_best_mean_validation_psnr_is_kept_and_survives_resume(tmp_path):
 
 @pytest.mark.parametrize('block,kind,home', [('pixel_opt', 'DegradationContrastiveLoss', 'contrastive_opt'),
                                              ('perceptual_opt', 'DifficultyAdaptivePerceptualLoss', 'dpl_opt')])
-def test_a_plugin_loss_that_is_no_image_loss_is_refused_in_basicsr_blocks_at_build(tmp_path, block, kind, home):
+def test_a_plugin_loss_that_is_no_image_loss_is_refused_in_basicsr_blocks(tmp_path, block, kind, home):
     from basicsr.models import build_model
+
+    from perceive_ir_arch.losses.placement import check_loss_blocks
 
     opt = model_opt(tmp_path, network=dict(TINY, type='PerceiveIR'))
     opt.update(model_type='SRModel', train=dict(opt['train'], **{block: {'type': kind}}))
     opt['train'].pop('contrastive_opt')
     if block == 'perceptual_opt':
         opt['train'].pop('pixel_opt')
+        opt['train'][block].update(vgg_pretrained=None)
+    opt['train']['optim_g'] = {'type': 'Adam', 'lr': 1e-4}  # BasicSR's own optimizers
+    # the plugin's runner: before anything is built
     with pytest.raises(TypeError, match=rf'train.{block}: {kind} is not an image loss .* put it in '
                                         rf'train.{home} with model_type: PerceiveIRModel'):
-        build_model(opt)
+        check_loss_blocks(opt)
+    # BasicSR's own runner: the loss refuses the first call, with the same advice
+    model = build_model(opt)
+    model.feed_data(batch())
+    with pytest.raises(TypeError, match=rf'^{kind} is not an image loss .* put it in '
+                                        rf'train.{home} with model_type: PerceiveIRModel'):
+        model.optimize_parameters(1)
 
 
 def test_clip_quality_loss_works_as_basicsr_pixel_opt(tmp_path):

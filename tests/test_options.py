@@ -99,6 +99,7 @@ def test_a_wrong_type_in_a_plugin_block_names_the_option_and_the_type(block, mat
 @pytest.mark.parametrize('train,test', [('perceive_ir.yml', 'test.yml'), ('perceive_ir_5task.yml', 'test_5task.yml'),
                                         ('perceive_ir.yml', 'test_release.yml'),
                                         ('perceive_ir_5task.yml', 'test_5task_release.yml'),
+                                        ('perceive_ir.yml', 'test_own_pairs.yml'),
                                         ('demo/train_demo.yml', 'demo/test_demo.yml')])
 def test_each_test_file_builds_the_network_its_training_file_trains(train, test):
     # a test file's network_g is written out again; an option that changes no weight
@@ -119,3 +120,19 @@ def test_each_test_file_builds_the_network_its_training_file_trains(train, test)
 
     trained, tested = network(train), network(test)
     assert {k: (trained[k], tested[k]) for k in trained if trained[k] != tested[k]} == {}
+
+
+def test_the_own_pairs_template_reads_a_folder_of_input_and_target(tmp_path):
+    from basicsr.data import build_dataset
+
+    from tests.conftest import random_image, write_image
+
+    with open(os.path.join(REPO, 'options', 'test_own_pairs.yml')) as f:
+        opt = yaml.safe_load(f)
+    for name in ('a.png', 'b.jpg'):
+        write_image(str(tmp_path / 'input' / name), random_image(40, 50, 1))
+        write_image(str(tmp_path / 'target' / name), random_image(40, 50, 2))
+    ds_opt = dict(opt['datasets']['test_1'], phase='val')
+    ds_opt['sources'] = [dict(ds_opt['sources'][0], dataroot=str(tmp_path))]
+    ds = build_dataset(ds_opt)
+    assert len(ds) == 2 and ds[0]['task'] == 'derain' and ds[0]['lq'].shape == (3, 32, 48)  # cropped to 16

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from perceive_ir_arch._registry import register_arch
+from perceive_ir_arch.registry import register_arch
 from perceive_ir_arch.archs.nafnet_arch import NAFBlock, NAFNet
 from perceive_ir_arch.pretrained import load_network_file
 
@@ -83,7 +83,8 @@ class TaskConditionedTestNet(nn.Module):
 
 def test_the_loss_with_several_proxies_is_the_per_sample_formula(tmp_path):
     from perceive_ir_arch.data.tasks import TASKS
-    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import DifficultyAdaptivePerceptualLoss, batch_psnr
+    from perceive_ir_arch.losses import DifficultyAdaptivePerceptualLoss
+    from perceive_ir_arch.metrics import batch_psnr
 
     files = {}
     for name, net in (('sigma15', _randomise(NAFNet(width=4, enc_blk_nums=[1], dec_blk_nums=[1]), 2)),

@@ -8,13 +8,14 @@ import pickle
 import pytest
 import torch
 
-from perceive_ir_arch.archs.clip_quality_perceiver_arch import CLIPQualityPerceiver, build_clip
-from perceive_ir_arch.archs.semantic_encoder import SemanticEncoder
-from perceive_ir_arch.cli import main
-from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import VGG16Features
+from perceive_ir_arch.archs import CLIPQualityPerceiver
+from perceive_ir_arch.backbones import build_clip
+from perceive_ir_arch.backbones.dinov2 import SemanticEncoder
+from perceive_ir_arch.runners.cli import main
+from perceive_ir_arch.backbones import VGG16Features
 from perceive_ir_arch.pretrained import (PRETRAINED_PARTS, PretrainedFileError, describe, locate,
                                          read_state_dict)
-from perceive_ir_arch.restorer import create_restorer, save_restorer
+from perceive_ir_arch.inference import create_restorer, save_restorer
 
 from tests import published_files as pf
 from tests.conftest import SAMPLES, TINY

@@ -128,7 +128,7 @@ def test_the_shipped_recipe_runs_every_stage_on_a_replica(tmp_path, weights, rec
     assert all(set(t.split(' ')[0] for t in h.group(2).split(', ')) == set(r['tasks']) for h in halves)
 
     # 1b: each fold rendered by the other fold's restorer (in this process: same command line)
-    from perceive_ir_arch.render_medium import main as render
+    from perceive_ir_arch.runners.render import main as render
     monkeypatch.setenv('PERCEIVE_IR_WEIGHTS', weights)
     old = os.getcwd()
     os.chdir(cwd)

@@ -6,7 +6,7 @@ import warnings
 import pytest
 
 import perceive_ir_arch
-from perceive_ir_arch import _registry
+from perceive_ir_arch import registry
 from tests.conftest import REPO, run_python
 
 EXPECTED = {
@@ -46,10 +46,10 @@ def test_registering_again_is_a_no_op_and_a_clash_warns():
     cls = ARCH_REGISTRY.get('PerceiveIR')
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        assert _registry.register_arch(cls) is cls  # same object: silent
+        assert registry.register_arch(cls) is cls  # same object: silent
     impostor = type('PerceiveIR', (), {'__module__': 'someone.else'})
     with pytest.warns(UserWarning, match='already holds'):
-        _registry.register_arch(impostor)
+        registry.register_arch(impostor)
     assert ARCH_REGISTRY.get('PerceiveIR') is cls
 
 
@@ -57,8 +57,8 @@ def test_lookup_suggests_close_names():
     from basicsr.utils.registry import ARCH_REGISTRY
 
     with pytest.raises(KeyError, match="network_g.type: 'PerceveIR'.*Did you mean 'PerceiveIR'"):
-        _registry.lookup(ARCH_REGISTRY, 'PerceveIR', 'network_g.type')
-    assert _registry.lookup(ARCH_REGISTRY, 'PerceiveIR', 'x') is perceive_ir_arch.archs.PerceiveIR
+        registry.lookup(ARCH_REGISTRY, 'PerceveIR', 'network_g.type')
+    assert registry.lookup(ARCH_REGISTRY, 'PerceiveIR', 'x') is perceive_ir_arch.archs.PerceiveIR
 
 
 def test_autoload_imports_nothing_heavy(tmp_path):
@@ -90,3 +90,26 @@ def test_a_regular_wheel_install_autoloads(tmp_path):
             'print(perceive_ir_arch.__file__)')
     out = run_python(['-S', '-c', code], cwd=str(tmp_path))
     assert out.stdout.strip().splitlines()[-1].startswith(str(target))
+
+
+@pytest.mark.parametrize('opt,match', [
+    ({'model_type': 'PerceiveIRModle'}, r"model_type: 'PerceiveIRModle' is not in the model registry. Did you mean 'PerceiveIRModel'"),
+    ({'network_g': {'type': 'PerceveIR'}}, r"network_g.type: 'PerceveIR' is not in the arch registry. Did you mean 'PerceiveIR'"),
+    ({'datasets': {'train': {'type': 'MixedDegradationDatset'}}},
+     r"datasets.train.type: 'MixedDegradationDatset' is not in the dataset registry. Did you mean 'MixedDegradationDataset'"),
+    ({'train': {'pixel_opt': {'type': 'L1Los'}}}, r"train.pixel_opt.type: 'L1Los' is not in the loss registry. Did you mean 'L1Loss'"),
+    ({'val': {'metrics': {'psnr': {'type': 'calculate_psnrr'}}}},
+     r"val.metrics.psnr.type: 'calculate_psnrr' is not in the metric registry. Did you mean 'calculate_psnr'"),
+])
+def test_a_mistyped_registered_name_anywhere_in_an_option_file_gets_the_closest(opt, match):
+    with pytest.raises(KeyError, match=match):
+        registry.check_types(opt)
+
+
+def test_a_mistyped_network_type_stops_the_plugin_model_before_it_builds(tmp_path):
+    from basicsr.models import build_model
+
+    opt = {'model_type': 'PerceiveIRModel', 'is_train': False, 'dist': False, 'num_gpu': 0,
+           'network_g': {'type': 'PerceveIR'}, 'path': {'pretrain_network_g': None}}
+    with pytest.raises(KeyError, match=r"network_g.type: 'PerceveIR' is not in the arch registry. Did you mean"):
+        build_model(opt)

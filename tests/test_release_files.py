@@ -16,8 +16,8 @@ import torch.nn.functional as F
 
 from perceive_ir_arch import PerceiveIR, create_restorer
 from perceive_ir_arch.archs.perceive_ir_release import release_to_perceive_ir
-from perceive_ir_arch.archs.semantic_encoder import SemanticEncoder
-from perceive_ir_arch.cli import main
+from perceive_ir_arch.backbones.dinov2 import SemanticEncoder
+from perceive_ir_arch.runners.cli import main
 from perceive_ir_arch.pretrained import PretrainedFileError, load_network_file, locate, read_trained
 from tests import published_files as pf
 from tests.conftest import write_image
@@ -184,7 +184,7 @@ def test_a_wrong_or_half_release_file_gets_one_message(files, tmp_path):
 
 
 def test_medium_files_are_the_cross_fitted_proxy_in_their_places(files):
-    from perceive_ir_arch.losses.difficulty_adaptive_perceptual_loss import Proxy
+    from perceive_ir_arch.losses import Proxy
 
     network = {'type': 'PerceiveIR', 'semantic_guidance': False, 'degradation_guidance': False,
                'dim': 8, 'num_blocks': [1, 2, 1, 2], 'heads': [1, 1, 2, 2], 'num_refinement_blocks': 1}
@@ -228,7 +228,7 @@ def test_the_release_prompt_file_scores_as_its_context(tmp_path):
         expected = loaded(image)
         assert torch.equal(expected, CLIPQualityPerceiver('clip_tiny', clip_file, prompt_file=own)(image))
     # perceive-ir score takes it too
-    from perceive_ir_arch.scoring import create_scorer
+    from perceive_ir_arch.inference.scoring import create_scorer
 
     scorer = create_scorer(path, clip_model='clip_tiny', clip_weights=clip_file, device='cpu')
     photo = (image[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from perceive_ir_arch.published import PUBLISHED_RESULTS
-from perceive_ir_arch.test import format_table
+from perceive_ir_arch.runners.test import format_table
 
 
 def rows(names):

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from perceive_ir_arch.archs import QUALITY_TIERS
+
 from perceive_ir_arch.data import MixedDegradationDataset, QualityTierDataset
 from tests.conftest import SAMPLES, TINY, run_python, write_yaml
 
@@ -66,7 +68,7 @@ def test_a_missing_medium_image_names_the_triplet(tmp_path):
 
 def test_render_restores_each_fold_with_the_other_folds_restorer_and_resumes(tmp_path):
     from perceive_ir_arch.archs import PerceiveIR
-    from perceive_ir_arch.render_medium import render_medium
+    from perceive_ir_arch.runners.render import render_medium
 
     nets = {}
     for fold in (0, 1):
@@ -114,8 +116,15 @@ def test_perceiver_learns_on_a_batch_and_saves_only_the_context_and_its_text(tmp
     model.save(epoch=0, current_iter=30)
     saved = torch.load(tmp_path / 'net_g_30.pth', weights_only=True)
     assert sorted(saved['params']) == ['ctx', 'tokens']  # the context and its text
+    # and what it needs of the perceiver that loads it
+    assert saved['perceiver'] == {'clip_model': 'clip_tiny', 'n_ctx': 16, 'class_names': list(QUALITY_TIERS)}
     loss_fn = CLIPQualityLoss(clip_model='clip_tiny', prompt_file=str(tmp_path / 'net_g_30.pth'))
     assert torch.equal(loss_fn.perceiver.ctx, model.net_g.ctx.detach())
+    saved['perceiver']['clip_model'] = 'ViT-B-16'  # as if learnt in another CLIP of the same width
+    torch.save(saved, tmp_path / 'other.pth')
+    with pytest.raises(ValueError, match=r"prompt_file: '.*other.pth' holds prompts learnt with clip_model: "
+                                         r'ViT-B-16; this perceiver has clip_model: clip_tiny'):
+        CLIPQualityLoss(clip_model='clip_tiny', prompt_file=str(tmp_path / 'other.pth'))
 
 
 def _real_options(name):
@@ -142,7 +151,7 @@ def _small(opt, iters):
 def test_stage1_through_the_runner_with_the_real_option_files(tmp_path):
     """1a twice (one per fold), 1b, 1c, then stage 2's CLIP loss reads the prompts."""
     from perceive_ir_arch.losses import CLIPQualityLoss
-    from perceive_ir_arch.render_medium import render_medium
+    from perceive_ir_arch.runners.render import render_medium
 
     root = str(tmp_path)
     medium = _small(_real_options('train_medium_restorer.yml'), 2)
@@ -174,7 +183,7 @@ def test_stage1_through_the_runner_with_the_real_option_files(tmp_path):
 
 
 def test_overrides_reach_nested_blocks_and_list_items():
-    from perceive_ir_arch.utils.overrides import apply_override, through_list
+    from perceive_ir_arch.runners.options import apply_override, through_list
 
     opt = {'network_g': {'type': 'PerceiveIR', 'dim': 48}, 'restorers': {'fold0': 'a.pth'},
            'train': {'dpl_opt': {'proxies': [{'network': {'type': 'PerceiveIR'}}]}}}

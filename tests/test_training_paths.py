@@ -9,7 +9,7 @@ import torch
 from torch.nn.parallel import DataParallel
 
 from perceive_ir_arch import PerceiveIR
-from perceive_ir_arch._dist import model_to_device
+from perceive_ir_arch.models.parallel import model_to_device
 from tests.conftest import TINY
 from tests.test_model import batch, model_opt
 

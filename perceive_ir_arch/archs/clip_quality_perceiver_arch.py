@@ -5,7 +5,7 @@ on a frozen CLIP.  Each quality tier has its own 16 context token embeddings, th
 initialised from the tier word; the text is the 16 placeholders alone, as the release
 tokenises it (``class_word_in_text``: "X X ... X terrible.").  The image is scored by
 softmax over ``logit_scale * cosine(image feature, prompt feature)``.  Only the context
-is trained; it is saved with the prompt tokens: the checkpoint is a few hundred KB, CLIP
+is trained; it is saved with the prompt tokens: the checkpoint is about 100 KB, CLIP
 stays a local file of its own.
 """
 from __future__ import annotations
@@ -17,60 +17,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._registry import register_arch
-from .frozen import HoldsFrozen, freeze, register_normalisation, seeded_build
-from ..pretrained import (OPENAI_CLIP, PretrainedFileError, describe, load_strict, network_params, pretrained_part,
-                          pretrained_state, read_checkpoint)
+from ..backbones.clip import CLIP_ARCHS, build_clip
+from ..backbones.frozen import HoldsFrozen, register_normalisation
+from ..registry import register_arch
+from ..pretrained import OPENAI_CLIP, network_params, pretrained_part, read_checkpoint
 
 __all__ = ['CLIPQualityPerceiver', 'CLIP_ARCHS', 'QUALITY_TIERS']
 
 logger = logging.getLogger('basicsr.perceive_ir')
 
 QUALITY_TIERS: tuple[str, ...] = ('terrible', 'mediocre', 'excellent')
-
-# name -> (open_clip architecture, keyword overrides); any other name goes to open_clip as is.
-# Both are built with QuickGELU, the activation OpenAI trained ViT-B/32 with (open_clip's
-# plain 'ViT-B-32' config uses nn.GELU, which would compute wrong features from its weights).
-CLIP_ARCHS: dict[str, tuple[str, dict]] = {
-    'ViT-B-32': ('ViT-B-32', dict(force_quick_gelu=True)),
-    # tests and CPU demos: random weights, 32x32 images, 32-d features
-    'clip_tiny': ('ViT-B-32', dict(force_quick_gelu=True, embed_dim=32,
-                                   vision_cfg=dict(image_size=32, layers=1, width=32, patch_size=16,
-                                                   head_width=16),
-                                   text_cfg=dict(context_length=77, vocab_size=49408, width=32,
-                                                 heads=2, layers=1))),
-}
-
-# entries of OpenAI's files that are settings, not weights (open_clip drops them too)
-_OPENAI_SETTINGS = ('input_resolution', 'context_length', 'vocab_size')
-
-
-def build_clip(name: str, pretrained: str | bool | None, option: str) -> nn.Module:
-    """A frozen open_clip CLIP from any published file of its weights (OpenAI's TorchScript
-    ``.pt`` or state dict, open_clip's ``.bin`` / ``.safetensors``), or random weights."""
-    import open_clip  # heavy: imported only when a perceiver is built
-
-    arch, overrides = CLIP_ARCHS.get(name, (name, {}))
-    found = pretrained_state(f'clip_{name}', pretrained, option)
-    if found is None:
-        model = seeded_build(lambda: open_clip.create_model(arch, pretrained=None, **overrides))
-        logger.warning(f'CLIP {name}: RANDOM weights ({option}: ~). Fine for tests and demos only.')
-        return freeze(model)
-    path, state = found
-    model = open_clip.create_model(arch, pretrained=None, **overrides)
-    part = pretrained_part(f'clip_{name}')
-    needs = f'clip_model {name} needs {part.title if part else "a CLIP " + name}'
-    if 'visual.conv1.weight' not in state or 'token_embedding.weight' not in state:
-        raise PretrainedFileError(f'{option}: {path} is {describe(state)}; {needs}')
-    what = describe(state)
-    own = model.state_dict()
-    # settings and computed attention masks are not weights
-    weights = {k: v for k, v in state.items()
-               if k not in _OPENAI_SETTINGS and not (k.endswith('attn_mask') and k not in own)}
-    load_strict(model, weights, option=option, path=path, needs=needs, what=what)
-    logger.info(f'CLIP {name}: weights from {path}')
-    return freeze(model.float())
-
 
 @register_arch
 class CLIPQualityPerceiver(HoldsFrozen):
@@ -101,6 +57,7 @@ class CLIPQualityPerceiver(HoldsFrozen):
 
         clip = build_clip(clip_model, clip_pretrained, pretrained_option)
         self.hold_frozen('clip', clip)
+        self.clip_model = clip_model
         self.class_names = tuple(class_names)
         self.logit_scale = float(logit_scale)
         self.image_size = tuple(clip.visual.image_size) if isinstance(
@@ -126,6 +83,21 @@ class CLIPQualityPerceiver(HoldsFrozen):
         if prompt_file is not None:
             self.load_prompts(prompt_file)
 
+    def prompt_record(self) -> dict:
+        """What a prompt file needs of the perceiver that loads it (saved beside the
+        context): the CLIP whose token embedding it was learnt in, the context length and
+        the tiers."""
+        return {'clip_model': self.clip_model, 'n_ctx': self.n_ctx, 'class_names': list(self.class_names)}
+
+    def _check_record(self, record: dict, path: str, option: str) -> None:
+        own = self.prompt_record()
+        wrong = [k for k in own if k in record and record[k] != own[k]]
+        if wrong:
+            given = ', '.join(f'{k}: {record[k]}' for k in wrong)
+            have = ', '.join(f'{k}: {own[k]}' for k in wrong)
+            raise ValueError(f'{option}: {path!r} holds prompts learnt with {given}; this perceiver has '
+                             f'{have} (set the perceiver\'s options to the file\'s)')
+
     def load_prompts(self, path: str, option: str = 'prompt_file') -> None:
         """Load the context from a stage-1 file, checking its keys and shape: this project's
         checkpoint (BasicSR ``params``) or the release's ``quality_prompts_*.pth``."""
@@ -142,6 +114,8 @@ class CLIPQualityPerceiver(HoldsFrozen):
         if isinstance(data, dict) and isinstance(data.get('prompt_learner'), dict):
             ctx, tokens = self._release_prompts(data, path, option)
         else:
+            if isinstance(data, dict) and isinstance(data.get('perceiver'), dict):
+                self._check_record(data['perceiver'], path, option)
             state = network_params(data, path, option)
             if not isinstance(state, dict) or set(state) not in ({'ctx'}, {'ctx', 'tokens'}):
                 found = sorted(state) if isinstance(state, dict) else type(state).__name__

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._registry import register_arch
+from ..registry import register_arch
 from .nafnet_arch import NAFBlock, NAFNet
 
 __all__ = ['InstructIR', 'InstructionConditionBlock']

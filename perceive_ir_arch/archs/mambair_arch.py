@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._registry import register_arch
+from ..registry import register_arch
 from .selective_scan import selective_scan
 
 __all__ = ['MambaIR']

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._registry import register_arch
-from ._layers import ChannelLayerNorm
+from ..registry import register_arch
+from .layers import ChannelLayerNorm
 
 __all__ = ['NAFNet', 'NAFBlock']
 

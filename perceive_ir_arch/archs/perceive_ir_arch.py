@@ -15,11 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._registry import register_arch
-from .frozen import HoldsFrozen
-from ._layers import Downsample, EnhancedTransformerBlock, TransformerBlock, Upsample
+from ..registry import register_arch
+from ..backbones.frozen import HoldsFrozen
+from .layers import Downsample, EnhancedTransformerBlock, TransformerBlock, Upsample
 from .degradation_encoder import build_degradation_encoder
-from .semantic_encoder import SEMANTIC_ENCODERS, SemanticEncoder, build_semantic_encoder
+from ..backbones.dinov2 import build_semantic_encoder
 
 _BYTES_PER_PIXEL_PER_DIM = 128  # fp32 inference, see inference_bytes
 # fp32 bytes a training forward keeps for backward, per pixel, per unit of width, per

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from .semantic_encoder import SEMANTIC_ENCODERS
+from ..backbones.dinov2 import SEMANTIC_ENCODERS
 
 __all__ = ['ReleaseFile', 'is_release_state', 'release_to_perceive_ir', 'read_release', 'RELEASE_TASKS']
 

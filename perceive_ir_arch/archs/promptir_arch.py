@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._registry import register_arch
-from ._layers import ChannelLayerNorm, TransformerBlock
+from ..registry import register_arch
+from .layers import ChannelLayerNorm, TransformerBlock
 from .perceive_ir_arch import pad_to_multiple
 
 __all__ = ['PromptIR']

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._registry import register_arch
+from ..registry import register_arch
 from .perceive_ir_arch import pad_to_multiple
 
 __all__ = ['RetinexFormer']

@@ -13,13 +13,14 @@ import numpy as np
 import torch
 from torch.utils import data
 
-from .._registry import register_dataset
+from ..registry import register_dataset
 from ..utils.image_io import decode_image
 from ..utils.suggest import did_you_mean
 from ._crop import fit_to_crop, random_window
 from .folders import index_folder, lmdb_path_of
 from .folds import fold_of
 from .layouts import LAYOUTS
+from .options import check_dataset_keys
 from .tasks import TASK_TABLE, TASKS, Task, task_named
 
 __all__ = ['MixedDegradationDataset']
@@ -146,6 +147,12 @@ def _center_crop(img: np.ndarray, multiple: int) -> np.ndarray:
     return img[dh // 2:h - dh + dh // 2, dw // 2:w - dw + dw // 2]
 
 
+# the keys of a dataset block this dataset reads (BasicSR's runner reads others)
+DATASET_KEYS = ('sources', 'gt_size', 'use_hflip', 'use_vflip', 'use_rot', 'positive_crop', 'seed',
+                'center_crop_multiple', 'fold', 'num_folds', 'medium_root', 'proxy_root', 'io_backend',
+                'bad_samples')
+
+
 @register_dataset
 class MixedDegradationDataset(data.Dataset):
     """Degraded/clean pairs from several tasks and folder layouts, each with its task.
@@ -198,6 +205,7 @@ class MixedDegradationDataset(data.Dataset):
         super().__init__()
         self.opt = opt
         name = opt.get('name', 'MixedDegradationDataset')
+        check_dataset_keys(opt, DATASET_KEYS, name, 'MixedDegradationDataset')
         self.train = opt.get('phase', 'train') == 'train'
         io = dict(opt.get('io_backend') or {'type': 'disk'})
         self.backend = io.pop('type')
@@ -245,6 +253,7 @@ class MixedDegradationDataset(data.Dataset):
         self._reported: set[str] = set()
         if self.train:
             self._check_usable()
+            self._check_renders()
             logger.info(f'{name}: {len(self)} samples per pass; per task: '
                         + ', '.join(f'{t} {n}' for t, n in self.task_counts().items()) + '; per source: '
                         + ', '.join(f'[{i}] {s.task} {len(s.items)} x {s.repeat}'
@@ -264,6 +273,35 @@ class MixedDegradationDataset(data.Dataset):
         self._client = None
         raise ValueError(f'{self.name}: none of the {len(errors)} clean images can be read, e.g. '
                          + '; '.join(errors[:3]))
+
+    def _check_renders(self) -> None:
+        """Fail at start when a pair has no stage-1b render where one is expected: a
+        missing render would otherwise make the pair unreadable, and ``bad_samples: skip``
+        would silently train on other samples of its task instead."""
+        places = []
+        if self.medium_root is not None:
+            places.append(('medium_root', str(self.medium_root), None))
+        places += [(f'proxy_root ({proxy})', folder, proxy) for proxy, folder in self.proxy_renders.items()]
+        for option, root, proxy in places:
+            needed = missing = 0
+            example = None
+            for src in self.sources:
+                # a proxy renders the tasks it handles (a folder per task); the medium tier all
+                if proxy is not None and not os.path.isdir(os.path.join(root, src.task)):
+                    continue
+                for item in src.items:
+                    if item.lq is None:  # synthesised: computed in the step, never rendered
+                        continue
+                    needed += 1
+                    path = os.path.join(root, src.task, item.name + '.png')
+                    if not os.path.isfile(path):
+                        missing += 1
+                        example = example or path
+            if missing:
+                raise FileNotFoundError(
+                    f'{self.name}.{option}: {missing} of the {needed} pairs read from files have no '
+                    f'stage-1b render (e.g. {example!r}); run python -m perceive_ir_arch.render_medium '
+                    'with the same sources, or set it to ~ to compute them in every step')
 
     def __len__(self) -> int:
         return self._starts[-1]

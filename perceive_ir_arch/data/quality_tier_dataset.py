@@ -9,10 +9,11 @@ import numpy as np
 import torch
 from torch.utils import data
 
-from .._registry import register_dataset
+from ..registry import register_dataset
 from ..utils.image_io import decode_image
 from ._crop import fit_to_crop, random_window
 from .mixed_degradation_dataset import MixedDegradationDataset
+from .options import check_dataset_keys
 from .tasks import TASKS
 
 __all__ = ['QualityTierDataset']
@@ -37,6 +38,8 @@ class QualityTierDataset(data.Dataset):
         super().__init__()
         self.opt = opt
         name = opt.get('name', 'QualityTierDataset')
+        check_dataset_keys(opt, ('sources', 'medium_root', 'gt_size', 'seed', 'io_backend'), name,
+                           'QualityTierDataset')
         self.train = opt.get('phase', 'train') == 'train'
         self.gt_size = opt.get('gt_size')
         if self.train and not self.gt_size:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._registry import register_loss
+from ..registry import register_loss
 from ..archs.clip_quality_perceiver_arch import CLIPQualityPerceiver
 
 __all__ = ['CLIPQualityLoss']

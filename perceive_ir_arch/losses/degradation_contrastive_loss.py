@@ -6,7 +6,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from .._registry import register_loss
+from ..registry import register_loss
+from .placement import refusal
 
 __all__ = ['DegradationContrastiveLoss', 'gather_detached']
 
@@ -45,8 +46,10 @@ class DegradationContrastiveLoss(nn.Module):
         self.loss_weight = loss_weight
         self.temperature = temperature
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor, labels: torch.Tensor,
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, labels: torch.Tensor | None = None,
                 **kwargs) -> torch.Tensor:
+        if labels is None or pred.ndim != 2:  # two images, as BasicSR's SRModel passes them
+            raise refusal('DegradationContrastiveLoss')
         dtype = torch.promote_types(pred.dtype, torch.float32)  # bf16 logits lose too much
         anchor = F.normalize(pred.to(dtype), dim=1)
         positive = F.normalize(target.to(dtype), dim=1)

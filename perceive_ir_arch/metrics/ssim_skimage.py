@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .._registry import register_metric
+from ..registry import register_metric
 
 __all__ = ['calculate_ssim_skimage', 'ssim_uniform']
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..data.tasks import TASKS
-from ..losses.difficulty_adaptive_perceptual_loss import batch_psnr
+from ..metrics.psnr import batch_psnr
 
 __all__ = ['DifficultyProbe']
 

@@ -12,8 +12,8 @@ from basicsr.models.sr_model import SRModel
 from basicsr.utils import get_root_logger
 from basicsr.utils.dist_util import master_only
 
-from .._dist import model_to_device
-from .._registry import register_model
+from ..registry import check_types, register_model, remember_options
+from .parallel import model_to_device
 from ..utils.files import atomic_torch_save
 from ._optim import build_optimizer
 from ._probe import DifficultyProbe
@@ -51,6 +51,11 @@ class PerceiveIRModel(SRModel):
     The perceptual term's probe (rho per task) is re-measured every ``probe_every``
     iterations and saved in the training state, so ``--auto_resume`` continues with it.
     """
+
+    def __init__(self, opt: dict) -> None:
+        check_types(opt)  # "did you mean" for a mistyped registered name, before anything is built
+        super().__init__(opt)
+        remember_options(self.get_bare_model(self.net_g), opt['network_g'])  # packs like the plugin's own
 
     def init_training_settings(self) -> None:
         self.best: dict | None = None  # {'psnr': mean validation PSNR, 'iter': ...}
@@ -174,7 +179,7 @@ class PerceiveIRModel(SRModel):
         protocol = (self.opt.get('val') or {}).get('protocol', 'whole_image')
         if protocol == 'whole_image':
             return super().test()
-        from ..restorer import PROTOCOLS, Restorer
+        from ..inference.restorer import PROTOCOLS, Restorer
 
         if protocol not in PROTOCOLS:
             raise ValueError(f'val.protocol: {protocol!r}; use one of {", ".join(PROTOCOLS)}')

@@ -1,16 +1,18 @@
 """QualityPerceiverModel: stage-1 prompt learning of the CLIP quality perceiver."""
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
-from basicsr.archs import build_network
 from basicsr.models.base_model import BaseModel
 from basicsr.utils import get_root_logger
+from basicsr.utils.dist_util import master_only
 
-from .._dist import model_to_device
-from .._registry import register_model
+from ..registry import build_network, check_types, register_model
+from ..utils.files import atomic_torch_save
+from .parallel import model_to_device
 from ..archs.clip_quality_perceiver_arch import QUALITY_TIERS
 from ..data.tasks import TASKS
 from ._optim import build_optimizer
@@ -31,6 +33,7 @@ class QualityPerceiverModel(BaseModel):
     """
 
     def __init__(self, opt: dict) -> None:
+        check_types(opt)  # "did you mean" for a mistyped registered name, before anything is built
         super().__init__(opt)
         self.net_g = self.model_to_device(build_network(opt['network_g']))
         self.print_network(self.net_g)
@@ -94,6 +97,16 @@ class QualityPerceiverModel(BaseModel):
         self.confusion = confusion
         if tb_logger:
             tb_logger.add_scalar(f'metrics/{name}/accuracy', self.metric_results['accuracy'], current_iter)
+
+    @master_only
+    def save_network(self, net, net_label: str, current_iter: int, param_key: str = 'params') -> None:
+        """BasicSR's file (``{params: state}``) with the perceiver's record beside it (CLIP
+        model, context length, tiers), which ``load_prompts`` checks; written atomically."""
+        bare = self.get_bare_model(net)
+        name = f"{net_label}_{'latest' if current_iter == -1 else current_iter}.pth"
+        state = {k.removeprefix('module.'): v.cpu() for k, v in bare.state_dict().items()}
+        atomic_torch_save({param_key: state, 'perceiver': bare.prompt_record()},
+                          os.path.join(self.opt['path']['models'], name))
 
     def save(self, epoch: int, current_iter: int) -> None:
         self.save_network(self.net_g, 'net_g', current_iter)

@@ -43,8 +43,8 @@ def describe(state: Any) -> str:
     for key in ('params_ema', 'params'):
         if isinstance(state.get(key), Mapping):
             inner = state[key]
-            if set(inner) == {'ctx'}:
-                return 'a stage-1 quality-perceiver checkpoint (prompt context)'
+            if set(inner) in ({'ctx'}, {'ctx', 'tokens'}):
+                return 'a stage-1 quality-perceiver prompt file (prompt context)'
             return f'a BasicSR network checkpoint ({key}: {len(inner)} tensors, e.g. {", ".join(list(inner)[:2])})'
     if 'embeddings.cls_token' in state or 'dinov2.embeddings.cls_token' in state:
         prefix = 'dinov2.' if 'dinov2.embeddings.cls_token' in state else ''

@@ -67,8 +67,9 @@ def check_fold(weights: TrainedWeights, trained_on: int, option: str, path: str)
             f'{1 - trained_on}: swap the two files')
 
 
-def _function_options(net: nn.Module, implied: Mapping[str, Any], option: str, path: str, what: str) -> None:
-    from .._registry import network_options
+def _function_options(net: nn.Module, implied: Mapping[str, Any], option: str, path: str, what: str,
+                      semantic: Mapping[str, Any] | None = None) -> None:
+    from ..registry import network_options
 
     try:
         own = network_options(net)
@@ -79,7 +80,8 @@ def _function_options(net: nn.Module, implied: Mapping[str, Any], option: str, p
             raise PretrainedFileError(f'{option}: {path} is {what}, which needs {key}: {implied[key]}; '
                                       f'the network was built with {key}: {own[key]}')
     identity = net.semantic_identity() if hasattr(net, 'semantic_identity') else None
-    if implied.get('semantic_guidance') and identity and identity.get('random'):
+    trained_real = semantic is None or not semantic.get('random')  # a restorer file says which
+    if implied.get('semantic_guidance') and trained_real and identity and identity.get('random'):
         raise PretrainedFileError(f'{option}: {path} is {what}, trained with the real DINOv2; the network '
                                   'was built with a RANDOM stand-in encoder: set '
                                   'network_g.semantic_pretrained: true (or the DINOv2 file)')
@@ -100,7 +102,7 @@ def load_trained(net: nn.Module, weights: TrainedWeights, option: str, path: str
     if trained_on_fold is not None:
         check_fold(weights, trained_on_fold, option, str(path))
     if weights.network is not None:
-        _function_options(net, weights.network, option, str(path), weights.what)
+        _function_options(net, weights.network, option, str(path), weights.what, weights.semantic)
     problem = mismatch(net.state_dict(), weights.params)
     if problem and strict:
         implied = ''

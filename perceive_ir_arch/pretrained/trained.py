@@ -106,7 +106,7 @@ def read_trained(path: str, option: str, param_key: str | None = None,
     path = resolve_weights(str(path), option)
     data = read_checkpoint(str(path), option)
     if isinstance(data, Mapping) and data.get('format') == 'perceive-ir-restorer':
-        from ..restorer_file import restorer_contents
+        from ..inference.restorer_file import restorer_contents
 
         network, params, semantic = restorer_contents(data)
         return TrainedWeights(params, describe(data), 'restorer', network, semantic)

@@ -3,7 +3,7 @@
 
 ``read_photo`` returns RGB(A) / grey arrays in their own dtype with the EXIF orientation
 applied; ``write_photo`` writes an array of that kind atomically, in the format the file
-name says.  Restoration itself works on RGB floats (see ``perceive_ir_arch.restorer``).
+name says.  Restoration itself works on RGB floats (see ``perceive_ir_arch.inference.restorer``).
 """
 from __future__ import annotations
 
@@ -44,15 +44,35 @@ def decode_native(content: bytes, where: str) -> np.ndarray:
     return img
 
 
+def pixel_scale(dtype: np.dtype) -> float:
+    """The value of white: 255 for uint8, 65535 for uint16, 1 for floats."""
+    dtype = np.dtype(dtype)
+    if dtype in (np.uint8, np.uint16):
+        return float(np.iinfo(dtype).max)
+    if dtype.kind == 'f':
+        return 1.0
+    raise ValueError(f'pixels of type {dtype}; expected uint8, uint16 or float')
+
+
+def rgb_float(img: np.ndarray) -> np.ndarray:
+    """The one conversion of an image array to what the networks read: H x W (grey) or
+    H x W x 1 / 3 / 4 (alpha dropped), uint8, uint16 or float -> a new float32
+    H x W x 3 array, white at 1.  ValueError for any other shape or dtype."""
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
+        raise ValueError(f'expected H x W, H x W x 3 or H x W x 4 pixels, got shape {img.shape}')
+    scale = pixel_scale(img.dtype)
+    plane = img.reshape(img.shape[:2] + (-1,))
+    rgb = np.repeat(plane[..., :1], 3, axis=2) if plane.shape[2] == 1 else plane[..., :3]
+    out = np.array(rgb, dtype=np.float32)  # a copy we own: scaled in place
+    if scale != 1.0:
+        out /= scale
+    return out
+
+
 def decode_image(content: bytes, where: str) -> np.ndarray:
-    """Bytes -> RGB float32 H x W x 3 in [0, 1]; grey is expanded, alpha dropped,
-    16-bit scaled.  Raises OSError naming ``where`` when the bytes are not an image."""
-    img = decode_native(content, where)
-    scale = 65535.0 if img.dtype == np.uint16 else 255.0 if img.dtype == np.uint8 else 1.0
-    img = img.astype(np.float32) / scale
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    return np.clip(img[..., :3], 0.0, 1.0)
+    """Bytes -> RGB float32 H x W x 3 in [0, 1] (``rgb_float``, clipped).  Raises OSError
+    naming ``where`` when the bytes are not an image."""
+    return np.clip(rgb_float(decode_native(content, where)), 0.0, 1.0)
 
 
 def exif_orientation(path: str) -> int:

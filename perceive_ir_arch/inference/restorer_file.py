@@ -13,11 +13,11 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from .pretrained import locate, mismatch, read_trained
-from ._registry import network_options
-from .utils.files import atomic_torch_save
+from ..pretrained import load_trained, locate, read_trained
+from ..registry import network_options
+from ..utils.files import atomic_torch_save
 
-__all__ = ['FORMAT', 'save_restorer', 'load_network', 'read_options']
+__all__ = ['FORMAT', 'save_restorer', 'network_from_file', 'read_options']
 
 FORMAT = 'perceive-ir-restorer'
 # 2: semantic_antialias recorded (version 1 files resized the image with antialiasing);
@@ -71,7 +71,7 @@ def restorer_contents(data: Mapping[str, Any]) -> tuple[dict, dict, dict | None]
     return network_opt, params, data.get('semantic')
 
 
-def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
+def network_from_file(weights: str, opt: str | Mapping[str, Any] | None = None,
                  semantic_weights: str | None = None, param_key: str | None = None,
                  flags: Mapping[str, str] | None = None) -> nn.Module:
     """Build the network a file describes, with its weights, in eval mode on the CPU: a
@@ -82,7 +82,7 @@ def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
     ``flags`` renames the arguments in messages (``{'weights': '--weights', ...}`` for the
     command); a network trained with the real semantic encoder finds its file by the
     lookup rule of ``perceive_ir_arch.pretrained`` unless ``semantic_weights`` names it."""
-    from basicsr.archs import build_network
+    from ..registry import build_network
 
     name = {'weights': 'weights', 'opt': 'opt', 'semantic_weights': 'semantic_weights', **(flags or {})}
     trained = read_trained(str(weights), name['weights'], param_key)
@@ -112,11 +112,7 @@ def load_network(weights: str, opt: str | Mapping[str, Any] | None = None,
                            _semantic_encoder(network_opt, encoder_name, given, 'network_g.semantic_pretrained'))
     net = build_network(network_opt)
     del encoder  # the network holds the shared encoder now
-    problem = mismatch(net.state_dict(), trained.params)
-    if problem:
-        raise ValueError(f'{weights!r} ({trained.what}) does not fit the network {type(net).__name__}: {problem}')
-    net.load_state_dict(trained.params, strict=True)
-    return net.eval()
+    return load_trained(net, trained, name['weights'], str(weights)).eval()
 
 
 def _guiding_encoder(network_opt: Mapping[str, Any]) -> str | None:
@@ -138,7 +134,7 @@ def _semantic_encoder(network_opt: dict, encoder_name: str, value: str | bool, l
     """Build the frozen semantic encoder ``encoder_name`` (a path, or true for the lookup
     rule) so that a wrong or missing file is reported under ``label``, the name the user
     wrote; the network built next shares this encoder."""
-    from .archs.semantic_encoder import build_semantic_encoder
+    from ..backbones.dinov2 import build_semantic_encoder
 
     network_opt['semantic_encoder'] = encoder_name
     path = locate(encoder_name, value, label)

@@ -27,11 +27,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import _tiling
-from .restorer_file import FORMAT, load_network, read_options, save_restorer
+from ..utils.device import select_device
+from ..utils.image_io import pixel_scale, rgb_float
+from . import tiling
+from .restorer_file import network_from_file
 
-__all__ = ['FORMAT', 'PROTOCOLS', 'Restorer', 'create_restorer', 'save_restorer', 'load_network',
-           'read_options', 'parse_memory', 'select_device']
+__all__ = ['PROTOCOLS', 'Restorer', 'create_restorer', 'parse_memory']
 
 _HALF = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 # how a large image is restored in tiles:
@@ -55,18 +56,6 @@ def parse_memory(text: str | int | None) -> int | None:
     except ValueError:
         raise ValueError(f'memory size {text!r}: expected a number with an optional K, M, G '
                          'or T suffix, e.g. 2G') from None
-
-
-def select_device(name: str | torch.device = 'auto') -> torch.device:
-    """'auto' = CUDA when available, else CPU; asking for CUDA without one is an error."""
-    if isinstance(name, torch.device):
-        return name
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    device = torch.device(name)
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f'device {name!r} asked for, but no CUDA device is available')
-    return device
 
 
 # -- restoring -------------------------------------------------------------------------
@@ -113,7 +102,7 @@ class Restorer:
         per_pixel = self._bytes_per_pixel(size)
         if per_pixel * height * width <= self._budget():
             return None
-        return _tiling.tile_for_budget(per_pixel, self._budget())
+        return tiling.tile_for_budget(per_pixel, self._budget())
 
     def _bytes_per_pixel(self, element_size: int) -> int:
         """The network's own estimate; for networks without one, a width-64 PerceiveIR's."""
@@ -137,7 +126,7 @@ class Restorer:
         outs = []
         for one in x.float().split(1):
             if self.protocol == 'release':
-                out = _tiling.restore_tiles_alone(self._run, one.cpu(), tile, self.overlap, self.device,
+                out = tiling.restore_tiles_alone(self._run, one.cpu(), tile, self.overlap, self.device,
                                                   progress=progress)
             elif tile is None:
                 out = self._run(one.to(self.device))
@@ -146,14 +135,14 @@ class Restorer:
                 # networks that guide themselves see the whole image in every tile
                 whole = getattr(self.net, 'whole_image_guidance', None)
                 guidance = whole(one, tile, self.device) if whole else {}
-                out = _tiling.restore_tiled(self._run, one, tile, self.overlap, self.device,
+                out = tiling.restore_tiled(self._run, one, tile, self.overlap, self.device,
                                             guidance, progress)
             outs.append(out.float().clamp_(0, 1).to(where))
         return outs[0] if len(outs) == 1 else torch.cat(outs)
 
     def count_tiles(self, height: int, width: int) -> int:
         tile = self.plan(height, width)
-        return 1 if tile is None else sum(1 for _ in _tiling.tiles(height, width, tile, self.overlap))
+        return 1 if tile is None else sum(1 for _ in tiling.tiles(height, width, tile, self.overlap))
 
     def restore(self, image: Image, progress: Callable[[int], None] | None = None) -> Image:
         """Restore a numpy array (H x W grey, H x W x 3 RGB, H x W x 4 RGBA; uint8, uint16
@@ -179,19 +168,10 @@ class Restorer:
         raise TypeError(f'restore() takes a numpy array, a PIL image or a tensor, not {type(image).__name__}')
 
     def _restore_array(self, img: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
-        if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
-            raise ValueError(f'expected H x W, H x W x 3 or H x W x 4 pixels, got shape {img.shape}')
-        if img.dtype == np.uint8 or img.dtype == np.uint16:
-            scale = float(np.iinfo(img.dtype).max)
-        elif img.dtype.kind == 'f':
-            scale = 1.0
-        else:
-            raise ValueError(f'pixels of type {img.dtype}; expected uint8, uint16 or float')
+        pixels = rgb_float(img)
+        scale = pixel_scale(img.dtype)
         grey = img.ndim == 2 or img.shape[2] == 1
         plane = img.reshape(img.shape[:2] + (-1,))
-        rgb = np.repeat(plane[..., :1], 3, axis=2) if grey else plane[..., :3]
-        pixels = np.array(rgb, dtype=np.float32)  # a copy we own: scaled in place
-        pixels /= scale
         out = self.restore_tensor(torch.from_numpy(pixels).permute(2, 0, 1)[None], progress)
         del pixels
         out = out[0].permute(1, 2, 0).cpu().numpy()
@@ -232,5 +212,5 @@ def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
     ``weights`` may also be a file of the authors' release (``AIO-3D.pth``) or the name of
     one in ``PRETRAINED_PARTS`` (``perceive_ir_3task``), found by the lookup rule.
     """
-    net = load_network(weights, opt, semantic_weights, param_key)
+    net = network_from_file(weights, opt, semantic_weights, param_key)
     return Restorer(net, select_device(device), half, tile, tile_overlap, max_memory, protocol)

@@ -31,11 +31,11 @@ _FLAGS = {'weights': '--weights', 'opt': '--opt', 'semantic_weights': '--semanti
 
 
 def _device(name: str, command: str):
-    from perceive_ir_arch.restorer import select_device
+    from perceive_ir_arch.utils.device import select_device
 
     try:
         return select_device(name)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:
         raise SystemExit(f'perceive-ir {command}: {exc}') from None
 
 
@@ -66,7 +66,7 @@ def _expand(inputs: Sequence[str]) -> list[str]:
 def _restore(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from perceive_ir_arch.restorer import Restorer, load_network
+    from perceive_ir_arch.inference import Restorer, network_from_file
     from perceive_ir_arch.utils.image_io import read_photo, write_photo
 
     jobs = _collect(args.inputs)
@@ -83,17 +83,17 @@ def _restore(args: argparse.Namespace) -> int:
                              'choose another -o folder or a --suffix')
         targets[out] = path
     try:
-        net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
+        net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
         restorer = Restorer(net, _device(args.device, 'restore'), args.half, args.tile,
                             args.tile_overlap, args.max_memory, args.protocol)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir restore: {exc}') from None
 
-    start, done, skipped = time.perf_counter(), 0, []
+    start, done, existing, skipped = time.perf_counter(), 0, 0, []
     bar = tqdm(targets.items(), desc='restoring', unit='img', disable=args.quiet)
     for out, path in bar:
         if args.skip_existing and os.path.exists(out):
-            skipped.append((path, 'output exists (--skip-existing)'))
+            existing += 1  # asked for: not a failure
             continue
         try:
             img = read_photo(path)
@@ -112,18 +112,19 @@ def _restore(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     for path, why in skipped:
         print(f'skipped {path}: {why}', file=sys.stderr)
-    print(f'restored {done} image(s) in {seconds:.1f} s into {args.output}; skipped {len(skipped)}',
+    kept = f', {existing} already there (--skip-existing)' if existing else ''
+    print(f'restored {done} image(s) in {seconds:.1f} s into {args.output}; skipped {len(skipped)}{kept}',
           file=sys.stderr)
-    return 1 if skipped else 0
+    return 1 if skipped else 0  # 1: an input could not be restored
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from perceive_ir_arch.restorer import load_network, read_options, save_restorer
+    from perceive_ir_arch.inference import network_from_file, read_options, save_restorer
 
     try:
         # a BasicSR checkpoint needs --opt; restorer and release files say what they are
         network_opt = read_options(args.opt)['network_g'] if args.opt is not None else None
-        net = load_network(args.checkpoint, args.opt, args.semantic_weights, args.param_key,
+        net = network_from_file(args.checkpoint, args.opt, args.semantic_weights, args.param_key,
                            dict(_FLAGS, weights='--checkpoint'))
         save_restorer(args.output, net, network_opt)
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -136,12 +137,12 @@ def _pack(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from perceive_ir_arch.export import export_onnx, onnx_max_difference
-    from perceive_ir_arch.restorer import load_network
-    from perceive_ir_arch.utils.image_io import read_photo
+    from perceive_ir_arch.inference.export import export_onnx, onnx_max_difference
+    from perceive_ir_arch.inference import network_from_file
+    from perceive_ir_arch.utils.image_io import read_photo, rgb_float
 
     try:
-        net = load_network(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
+        net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f'perceive-ir export: {exc}') from None
     export_onnx(net, args.onnx, opset=args.opset)
@@ -152,10 +153,7 @@ def _export(args: argparse.Namespace) -> int:
         images = {'random 61x83': rng.random((61, 83, 3), dtype=np.float32),
                   'random 128x96': rng.random((128, 96, 3), dtype=np.float32)}
         for path in args.check_images:
-            img = read_photo(path)
-            rgb = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
-            scale = float(np.iinfo(img.dtype).max) if img.dtype.kind == 'u' else 1.0
-            images[path] = rgb[..., :3].astype(np.float32) / scale
+            images[path] = rgb_float(read_photo(path))
         diffs = onnx_max_difference(args.onnx, net, list(images.values()))
         for name, diff in zip(images, diffs):
             print(f'onnxruntime vs PyTorch, {name}: max abs difference {diff:.2e}')
@@ -169,7 +167,7 @@ def _score(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from perceive_ir_arch.utils.image_io import decode_image
-    from perceive_ir_arch.scoring import create_scorer
+    from perceive_ir_arch.inference.scoring import create_scorer
     from perceive_ir_arch.utils import atomic_write_text
 
     try:
@@ -226,7 +224,7 @@ def _add_weights(parser: argparse.ArgumentParser, flag: str = '--weights') -> No
 
 
 def _parser() -> argparse.ArgumentParser:
-    from perceive_ir_arch.export import OPSET
+    from perceive_ir_arch.inference.export import OPSET
 
     parser = argparse.ArgumentParser(prog='perceive-ir', description=__doc__.split('\n\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)

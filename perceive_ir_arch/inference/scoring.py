@@ -2,7 +2,7 @@
 
 >>> import os, tempfile, numpy as np, torch
 >>> from perceive_ir_arch.archs import CLIPQualityPerceiver
->>> from perceive_ir_arch.scoring import create_scorer
+>>> from perceive_ir_arch.inference.scoring import create_scorer
 >>> prompts = os.path.join(tempfile.mkdtemp(), 'prompts.pth')
 >>> torch.save({'params': CLIPQualityPerceiver('clip_tiny').state_dict()}, prompts)
 >>> scorer = create_scorer(prompts, clip_model='clip_tiny', device='cpu')
@@ -18,6 +18,8 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..utils.image_io import rgb_float
 
 __all__ = ['Scorer', 'create_scorer']
 
@@ -38,10 +40,7 @@ class Scorer:
         (uint8, uint16 or float) or a 3 x H x W tensor; resized here, one image at a time,
         so that images of any size share a batch."""
         if isinstance(image, np.ndarray):
-            scale = float(np.iinfo(image.dtype).max) if image.dtype.kind == 'u' else 1.0
-            rgb = image if image.ndim == 3 else image[..., None]
-            rgb = np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else rgb[..., :3]
-            image = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)).astype(np.float32) / scale)
+            image = torch.from_numpy(rgb_float(image)).permute(2, 0, 1)
         x = image.float()[None] if image.ndim == 3 else image.float()
         return F.interpolate(x, size=self.perceiver.image_size, mode='bicubic', align_corners=False,
                              antialias=True).clamp(0, 1)
@@ -74,9 +73,9 @@ def create_scorer(prompts: str, *, clip_model: str = 'ViT-B-32', clip_weights: s
     """A ``Scorer`` from a stage-1 prompt file; the CLIP file is ``clip_weights``, else
     found by the lookup rule (``perceive_ir_arch.pretrained.locate``; never downloaded).
     ``clip_tiny`` without a file builds the random test CLIP."""
-    from .archs import CLIPQualityPerceiver
-    from .pretrained import locate
-    from .restorer import select_device
+    from ..archs import CLIPQualityPerceiver
+    from ..pretrained import locate
+    from ..utils.device import select_device
 
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     clip_file = (clip_weights if clip_model == 'clip_tiny'

@@ -1,9 +1,17 @@
-"""Registration into BasicSR's registries: idempotent, with "did you mean" lookups."""
+"""Registration into BasicSR's registries: idempotent, with "did you mean" lookups.
+
+Only the plugin's own classes are changed (their constructors check options and record the
+``network_g`` block that builds them again); BasicSR's classes are left as they are: a
+network of theirs records its options when the plugin builds it (``build_network``).
+"""
 from __future__ import annotations
 
 import collections.abc
+import copy
 import functools
+import importlib
 import inspect
+import os
 import types
 import typing
 import warnings
@@ -15,7 +23,8 @@ from basicsr.utils.registry import (ARCH_REGISTRY, DATASET_REGISTRY, LOSS_REGIST
 from .utils.suggest import did_you_mean
 
 __all__ = ['register_arch', 'register_dataset', 'register_loss', 'register_metric',
-           'register_model', 'lookup', 'network_options', 'record_options']
+           'register_model', 'lookup', 'build_network', 'check_types', 'import_modules', 'network_options',
+           'record_options', 'remember_options']
 
 T = TypeVar('T')
 
@@ -155,20 +164,65 @@ def record_options(cls: type) -> type:
 
 def network_options(net: Any) -> dict:
     """The ``network_g`` block that builds ``net`` again (a copy), recorded when it was
-    constructed; a TypeError for a network of a class that records none."""
+    constructed (the plugin's networks) or built by ``build_network`` (any registered
+    network); a TypeError for a network that records none."""
     options = vars(net).get('_network_options')
     if options is None:
-        raise TypeError(f'{type(net).__name__} does not record its options (it is not in '
-                        'BasicSR\'s ARCH_REGISTRY, or was registered after perceive_ir_arch was '
-                        'imported); pass network_opt, the network_g block that built it')
+        raise TypeError(f'{type(net).__name__} does not record its options (it was not built by '
+                        'perceive_ir_arch.registry.build_network nor is it a perceive-ir network); '
+                        'pass network_opt, the network_g block that built it')
     return dict(options)
 
 
-def record_registered_archs() -> None:
-    """Record the options of the networks already in BasicSR's ARCH_REGISTRY (BasicSR's
-    own), so any of them can be packed into a restorer file like ours."""
-    for name in list(ARCH_REGISTRY.keys()):
-        record_options(ARCH_REGISTRY.get(name))
+def build_network(opt: dict, option: str = 'network_g') -> Any:
+    """BasicSR's ``build_network`` for any registered network, with "did you mean" for a
+    mistyped ``type``; the network remembers ``opt`` (``network_options``), so BasicSR's
+    own networks pack into a restorer file like the plugin's."""
+    opt = copy.deepcopy(dict(opt))
+    kind = opt.pop('type', None)
+    if kind is None:
+        raise KeyError(f'{option}: no type (the registered name of the network)')
+    return remember_options(lookup(ARCH_REGISTRY, kind, f'{option}.type')(**opt), {'type': kind, **opt})
+
+
+def remember_options(net: Any, opt: dict) -> Any:
+    """Make ``net`` (built from the ``network_g`` block ``opt`` by other code, e.g.
+    BasicSR's model) remember that block, unless its class records its own."""
+    if '_network_options' not in vars(net):
+        net._network_options = _plain(dict(opt))
+    return net
+
+
+# option blocks that name a registered type: (where in the option dict, registry)
+def _typed_blocks(opt: dict) -> list[tuple[str, Any, Registry]]:
+    blocks = [('model_type', opt.get('model_type'), MODEL_REGISTRY)]
+    blocks += [(key, (opt.get(key) or {}).get('type'), ARCH_REGISTRY)
+               for key in opt if key.startswith('network_') and isinstance(opt.get(key), dict)]
+    for phase, dataset in (opt.get('datasets') or {}).items():
+        if isinstance(dataset, dict):
+            blocks.append((f'datasets.{phase}.type', dataset.get('type'), DATASET_REGISTRY))
+    for key, block in (opt.get('train') or {}).items():
+        if key.endswith('_opt') and isinstance(block, dict) and 'type' in block and key != 'ema_opt':
+            blocks.append((f'train.{key}.type', block['type'], LOSS_REGISTRY))
+    for name, block in ((opt.get('val') or {}).get('metrics') or {}).items():
+        if isinstance(block, dict) and 'type' in block:
+            blocks.append((f'val.metrics.{name}.type', block['type'], METRIC_REGISTRY))
+    return [(where, kind, registry) for where, kind, registry in blocks if isinstance(kind, str)]
+
+
+def check_types(opt: dict) -> None:
+    """A KeyError with the closest registered names for the first type in ``opt`` (model,
+    networks, datasets, losses, metrics) that no registry holds; before anything is built."""
+    for where, kind, registry in _typed_blocks(opt):
+        lookup(registry, kind, where if where.endswith('type') else f'{where}.type')
+
+
+def import_modules(package: str, folder: str, suffix: str) -> None:
+    """Import every ``*<suffix>.py`` module of a package folder (BasicSR's convention), so
+    a new module registers its classes without a second edit."""
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(f'{suffix}.py') and not name.startswith('_'):
+            importlib.import_module(f'{package}.{name[:-3]}')
 
 
 def _registrar(registry: Registry, check: bool = False, record: bool = False) -> Callable[[T], T]:

@@ -2,8 +2,10 @@
 
 The exported graph is the whole restorer: image in, restored image out, semantic encoder
 and CFE inside, height and width dynamic (16 px and up), values clamped to [0, 1].
-ONNX uses the ``torch.onnx`` dynamo exporter at opset 18 (the first opset whose Resize
-has the antialiasing the semantic encoder's downscaling needs).
+ONNX uses the ``torch.onnx`` dynamo exporter at opset 18: the exporter's own default, and
+the first opset whose Resize antialiases, which networks that downscale for the semantic
+encoder with antialiasing need (``semantic_antialias: true``, restorer files before
+version 3); the default network resizes without it and would export at lower opsets too.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .utils.files import replacing
+from ..utils.files import replacing
 
 __all__ = ['OPSET', 'export_onnx', 'onnx_max_difference']
 
