@@ -196,13 +196,13 @@ def remember_options(net: Any, opt: dict) -> Any:
 # option blocks that name a registered type: (where in the option dict, registry)
 def _typed_blocks(opt: dict) -> list[tuple[str, Any, Registry]]:
     blocks = [('model_type', opt.get('model_type'), MODEL_REGISTRY)]
-    blocks += [(key, (opt.get(key) or {}).get('type'), ARCH_REGISTRY)
-               for key in opt if key.startswith('network_') and isinstance(opt.get(key), dict)]
+    blocks += [(f'{key}.type', opt[key].get('type'), ARCH_REGISTRY)
+               for key in opt if key.startswith('network_') and isinstance(opt[key], dict)]
     for phase, dataset in (opt.get('datasets') or {}).items():
         if isinstance(dataset, dict):
             blocks.append((f'datasets.{phase}.type', dataset.get('type'), DATASET_REGISTRY))
     for key, block in (opt.get('train') or {}).items():
-        if key.endswith('_opt') and isinstance(block, dict) and 'type' in block and key != 'ema_opt':
+        if key.endswith('_opt') and isinstance(block, dict) and 'type' in block:
             blocks.append((f'train.{key}.type', block['type'], LOSS_REGISTRY))
     for name, block in ((opt.get('val') or {}).get('metrics') or {}).items():
         if isinstance(block, dict) and 'type' in block:
@@ -214,7 +214,7 @@ def check_types(opt: dict) -> None:
     """A KeyError with the closest registered names for the first type in ``opt`` (model,
     networks, datasets, losses, metrics) that no registry holds; before anything is built."""
     for where, kind, registry in _typed_blocks(opt):
-        lookup(registry, kind, where if where.endswith('type') else f'{where}.type')
+        lookup(registry, kind, where)
 
 
 def import_modules(package: str, folder: str, suffix: str) -> None:

@@ -8,6 +8,7 @@ import re
 import shutil
 
 import basicsr
+import pytest
 
 from tests.conftest import SAMPLES, TINY, run_python, write_yaml
 
@@ -93,6 +94,23 @@ def test_train_resume_and_test_with_the_plugin_entry_points(tmp_path):
         shown = sorted(os.listdir(os.path.join(res, 'visualization', t)))
         assert shown == [f'chelsea_{t}_input.png', f'chelsea_{t}_restored.png']
     assert os.path.getsize(os.path.join(res, 'comparison.png')) > 10_000
+
+
+@pytest.mark.parametrize('change,message', [
+    ({'network_g': dict(TINY, type='PerceveIR')},
+     "network_g.type: 'PerceveIR' is not in the arch registry. Did you mean 'PerceiveIR'"),
+    ({'train': {'perceptual_opt': {'type': 'DifficultyAdaptivePerceptualLoss'}}},
+     'train.perceptual_opt: DifficultyAdaptivePerceptualLoss is not an image loss'),
+])
+def test_the_plugin_runner_stops_a_wrong_option_file_before_anything_is_built(tmp_path, change, message):
+    root = str(tmp_path)
+    opt = train_options('wrong', 2, 2)
+    for key, value in change.items():
+        opt[key] = dict(opt[key], **value) if key == 'train' else value
+    proc = run_python(['-m', 'perceive_ir_arch.train', '-opt', write_yaml(os.path.join(root, 'o.yml'), opt)],
+                      cwd=root, check=False)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-2000:]
+    assert not os.path.exists(os.path.join(root, 'experiments', 'wrong'))  # before any folder or step
 
 
 def test_basicsr_checkout_runner_finds_the_plugin(tmp_path):

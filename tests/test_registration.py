@@ -113,3 +113,28 @@ def test_a_mistyped_network_type_stops_the_plugin_model_before_it_builds(tmp_pat
            'network_g': {'type': 'PerceveIR'}, 'path': {'pretrain_network_g': None}}
     with pytest.raises(KeyError, match=r"network_g.type: 'PerceveIR' is not in the arch registry. Did you mean"):
         build_model(opt)
+
+
+def test_a_new_module_of_a_plugin_folder_registers_without_an_edit(tmp_path, monkeypatch):
+    import sys
+
+    from basicsr.utils.registry import LOSS_REGISTRY
+
+    package = tmp_path / 'my_plugin_losses'
+    package.mkdir()
+    (package / '__init__.py').write_text('')
+    (package / 'sharpness_loss.py').write_text(
+        'import torch\n'
+        'from perceive_ir_arch.registry import register_loss\n\n\n'
+        '@register_loss\n'
+        'class SharpnessTestLoss(torch.nn.Module):\n'
+        '    def forward(self, pred, target):\n'
+        '        return (pred - target).abs().mean()\n')
+    (package / 'helpers.py').write_text('raise RuntimeError("not a *_loss.py module: never imported")\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry.import_modules('my_plugin_losses', str(package), '_loss')
+    try:
+        assert 'SharpnessTestLoss' in LOSS_REGISTRY
+    finally:
+        LOSS_REGISTRY._obj_map.pop('SharpnessTestLoss', None)
+        sys.modules.pop('my_plugin_losses.sharpness_loss', None)

@@ -13,9 +13,10 @@ from tests.test_dataset import make
 
 
 def _dataset(clean_dir):
-    return make([{'task': t, 'layout': 'synthetic', 'dataroot': clean_dir, 'repeat': 2}
-                 for t in ('denoise', 'derain', 'deblur')], gt_size=16, use_hflip=True,
-                sigmas=[15, 25, 50])
+    sources = [{'task': t, 'layout': 'synthetic', 'dataroot': clean_dir, 'repeat': 2}
+               for t in ('denoise', 'derain', 'deblur')]
+    sources[0]['sigmas'] = [15, 25, 50]  # a source's key (at the dataset level it was ignored)
+    return make(sources, gt_size=16, use_hflip=True)
 
 
 def _batches(dataset, sampler, workers, epoch=0):
