@@ -16,7 +16,6 @@ import logging
 import os
 from typing import Callable, Iterator
 
-
 import perceive_ir_arch  # noqa: F401  (registers the plugin's types)
 
 __all__ = ['main', 'load_resume_state']
