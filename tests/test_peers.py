@@ -21,6 +21,14 @@ def _randomise(net: nn.Module, seed: int) -> nn.Module:
     return net.eval()
 
 
+def _published(cls, opt: dict, seed: int, path: str, container=lambda state: {'params': state}):
+    """A random ``cls(**opt)``, saved at ``path`` in its publisher's ``container``, and a
+    fresh one loaded from that file through the one loader of trained networks."""
+    net = _randomise(cls(**opt), seed)
+    torch.save(container(net.state_dict()), path)
+    return net, load_network_file(cls(**opt), path, 'proxy.checkpoint').eval()
+
+
 # -- NAFNet ---------------------------------------------------------------------------------
 def test_nafnet_gopro_width32_has_the_published_schema():
     with torch.device('meta'):
@@ -55,10 +63,7 @@ def test_a_nafnet_block_computes_the_published_function():
 
 def test_a_nafnet_file_loads_strictly_and_pads_odd_sizes_with_zeros(tmp_path):
     opt = dict(width=8, enc_blk_nums=[1, 2], middle_blk_num=1, dec_blk_nums=[1, 1])
-    net = _randomise(NAFNet(**opt), 1)
-    path = str(tmp_path / 'NAFNet-GoPro-width32.pth')
-    torch.save({'params': net.state_dict()}, path)  # BasicSR's container, as published
-    loaded = load_network_file(NAFNet(**opt), path, 'proxies[0].checkpoint').eval()
+    net, loaded = _published(NAFNet, opt, 1, str(tmp_path / 'NAFNet-GoPro-width32.pth'))  # BasicSR's container
     x = torch.rand(1, 3, 13, 22)
     with torch.no_grad():
         out = loaded(x)
@@ -190,12 +195,11 @@ def test_a_prompt_block_weighs_its_prompts_by_the_features():
 def test_the_lightning_checkpoint_of_promptir_loads_and_restores_any_size(tmp_path):
     from perceive_ir_arch.archs.promptir_arch import PromptIR
 
-    net = _randomise(PromptIR(**TINY_PROMPTIR), 6)
-    path = str(tmp_path / 'model.ckpt')  # PyTorch Lightning's container, the module under net.
-    torch.save({'epoch': 120, 'global_step': 1, 'pytorch-lightning_version': '2.0.0',
-                'state_dict': {f'net.{k}': v for k, v in net.state_dict().items()},
-                'optimizer_states': [{}], 'lr_schedulers': [{'last_epoch': 120}]}, path)
-    loaded = load_network_file(PromptIR(**TINY_PROMPTIR), path, 'proxies[1].checkpoint').eval()
+    net, loaded = _published(  # PyTorch Lightning's container, the module under net.
+        PromptIR, TINY_PROMPTIR, 6, str(tmp_path / 'model.ckpt'),
+        lambda state: {'epoch': 120, 'global_step': 1, 'pytorch-lightning_version': '2.0.0',
+                       'state_dict': {f'net.{k}': v for k, v in state.items()},
+                       'optimizer_states': [{}], 'lr_schedulers': [{'last_epoch': 120}]})
     x = torch.rand(1, 3, 37, 45)
     with torch.no_grad():
         out = loaded(x)
@@ -226,10 +230,8 @@ def test_an_instructir_plain_state_dict_loads_and_takes_the_task_vector(tmp_path
     from perceive_ir_arch.archs.instructir_arch import InstructIR
 
     opt = dict(width=8, enc_blk_nums=[1, 1], middle_blk_num=1, dec_blk_nums=[1, 1], txtdim=6)
-    net = _randomise(InstructIR(**opt), 8)
-    path = str(tmp_path / 'im_instructir-7d.pt')
-    torch.save(net.state_dict(), path)  # published as a plain state dict
-    loaded = load_network_file(InstructIR(**opt), path, 'proxies[2].checkpoint').eval()
+    net, loaded = _published(InstructIR, opt, 8, str(tmp_path / 'im_instructir-7d.pt'),
+                             lambda state: state)  # published as a plain state dict
     x, e = torch.rand(2, 3, 13, 18), torch.randn(2, 6)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x, e), net(F.pad(x, (0, 2, 0, 3)), e)[..., :13, :18])
@@ -279,10 +281,8 @@ def test_fsnet_bands_are_upstreams_box_average_and_quadrants():
 def test_an_fsnet_model_file_loads_and_its_last_output_is_full_size(tmp_path):
     from perceive_ir_arch.archs.fsnet_arch import FSNet
 
-    net = _randomise(FSNet(num_res=4, base_channel=16), 10)
-    path = str(tmp_path / 'ots.pkl')
-    torch.save({'model': net.state_dict()}, path)  # upstream's container
-    loaded = load_network_file(FSNet(num_res=4, base_channel=16), path, 'proxies[3].checkpoint').eval()
+    net, loaded = _published(FSNet, dict(num_res=4, base_channel=16), 10, str(tmp_path / 'ots.pkl'),
+                             lambda state: {'model': state})  # upstream's container
     x = torch.rand(1, 3, 37, 45)
     with torch.no_grad():
         outs = loaded(x)
@@ -328,10 +328,7 @@ def test_a_retinexformer_file_loads_and_pads_to_four(tmp_path):
     from perceive_ir_arch.archs.retinexformer_arch import RetinexFormer
 
     opt = dict(n_feat=8, stage=1, num_blocks=[1, 1, 1])
-    net = _randomise(RetinexFormer(**opt), 12)
-    path = str(tmp_path / 'LOL_v1.pth')
-    torch.save({'params': net.state_dict()}, path)
-    loaded = load_network_file(RetinexFormer(**opt), path, 'proxies[4].checkpoint').eval()
+    net, loaded = _published(RetinexFormer, opt, 12, str(tmp_path / 'LOL_v1.pth'))
     x = torch.rand(1, 3, 21, 30)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), net(F.pad(x, (0, 2, 0, 3), mode='reflect'))[..., :21, :30])
@@ -401,10 +398,7 @@ def test_mambair_colour_denoisers_have_the_published_schema_and_load(tmp_path):
     assert state[ss + 'A_logs'].shape == (864, 16) and state[ss + 'Ds'].shape == (864,)
     assert state['patch_embed.norm.weight'].shape == (180,) and 'mean' not in state
     opt = dict(embed_dim=30, depths=[1, 1], d_state=4, mlp_ratio=1.2)
-    net = _randomise(MambaIR(**opt), 14)
-    path = str(tmp_path / 'ColorDN_MambaIR_level25.pth')
-    torch.save({'params': net.state_dict()}, path)
-    loaded = load_network_file(MambaIR(**opt), path, 'proxies[5].checkpoint').eval()
+    net, loaded = _published(MambaIR, opt, 14, str(tmp_path / 'ColorDN_MambaIR_level25.pth'))
     x = torch.rand(1, 3, 11, 14)
     with torch.no_grad():
         out = loaded(x)

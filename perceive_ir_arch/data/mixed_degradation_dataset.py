@@ -236,6 +236,9 @@ class MixedDegradationDataset(data.Dataset):
         self.proxy_renders = {} if root is None else {
             p: os.path.join(str(root), p) for p in sorted(os.listdir(str(root)))
             if os.path.isdir(os.path.join(str(root), p))}
+        # a proxy renders the tasks it handles, one folder each: looked up once, not per sample
+        self.proxy_tasks = {p: {t for t in TASKS if os.path.isdir(os.path.join(folder, t))}
+                            for p, folder in self.proxy_renders.items()}
         if fold is not None:
             if not 0 <= int(fold) < folds:
                 raise ValueError(f'{name}.fold must be in 0..{folds - 1}, got {fold!r}')
@@ -287,7 +290,7 @@ class MixedDegradationDataset(data.Dataset):
             example = None
             for src in self.sources:
                 # a proxy renders the tasks it handles (a folder per task); the medium tier all
-                if proxy is not None and not os.path.isdir(os.path.join(root, src.task)):
+                if proxy is not None and src.task not in self.proxy_tasks[proxy]:
                     continue
                 for item in src.items:
                     if item.lq is None:  # synthesised: computed in the step, never rendered
@@ -424,7 +427,7 @@ class MixedDegradationDataset(data.Dataset):
             sample['has_medium'] = medium is not None
         for proxy, folder in self.proxy_renders.items():
             # a proxy's render exists for the pairs of the tasks it handles (its task folder)
-            found = item.lq is not None and os.path.isdir(os.path.join(folder, src.task))
+            found = item.lq is not None and src.task in self.proxy_tasks[proxy]
             if found:
                 renders[f'render_{proxy}'] = self._render(folder, f'proxy_root ({proxy})', src, item, gt.shape)
             sample[f'has_render_{proxy}'] = found

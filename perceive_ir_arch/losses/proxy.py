@@ -90,9 +90,7 @@ class Proxy(nn.Module):
         """One row per task of the table (zeros for tasks the proxy does not handle)."""
         if path is None:
             return torch.empty(0)
-        from ..pretrained import read_checkpoint
-
-        from ..pretrained import PRETRAINED_PARTS, locate
+        from ..pretrained import PRETRAINED_PARTS, locate, read_checkpoint
 
         option = f'{where}.task_inputs'
         if path in PRETRAINED_PARTS:
