@@ -154,24 +154,34 @@ def test_a_killed_run_resumes_from_its_last_complete_state(tmp_path):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    done = max(int(n[:-6]) for n in os.listdir(states) if n.endswith('.state'))
-    # what a kill during a (non-atomic) save leaves: a truncated newer state with its
-    # network, and the temporary of an atomic save that never got renamed
-    newest = os.path.join(states, f'{done}.state')
+    import torch
+
+    saved = sorted(int(n[:-6]) for n in os.listdir(states) if n.endswith('.state'))
+    newest = os.path.join(states, f'{saved[-1]}.state')
     with open(newest, 'rb') as f:
         head = f.read(200)
-    if os.path.getsize(newest) > 200:  # the newest may itself be cut: keep it as the truncated one
-        with open(os.path.join(states, f'{done + 4}.state'), 'wb') as f:
+    try:
+        torch.load(newest, weights_only=True)
+        complete = True
+    except Exception:  # noqa: BLE001
+        complete = False
+    # what a kill during a (non-atomic) save leaves: a truncated newer state with its
+    # network, and the temporary of an atomic save that never got renamed
+    if complete:
+        done, cut = saved[-1], saved[-1] + 4
+        with open(os.path.join(states, f'{cut}.state'), 'wb') as f:
             f.write(head)
-        shutil.copy(os.path.join(models, f'net_g_{done}.pth'), os.path.join(models, f'net_g_{done + 4}.pth'))
-    with open(os.path.join(states, f'.{done + 8}.state.x1y2.tmp'), 'wb') as f:
+        shutil.copy(os.path.join(models, f'net_g_{done}.pth'), os.path.join(models, f'net_g_{cut}.pth'))
+    else:  # the kill landed in the newest save itself: it is the truncated state
+        done, cut = saved[-2], saved[-1]
+    with open(os.path.join(states, f'.{cut + 4}.state.x1y2.tmp'), 'wb') as f:
         f.write(head)
 
     total = done + 3
     out = run_python(['-m', 'perceive_ir_arch.train', '-opt', opt, '--auto_resume',
                       '--force_yml', f'train:total_iter={total}'], cwd=root)
     log = read_log(root, 'killed')
-    assert f'skipping {os.path.join(states, f"{done + 4}.state")}' in out.stderr + out.stdout + log
+    assert f'skipping {os.path.join(states, f"{cut}.state")}' in out.stderr + out.stdout + log
     assert f'iter: {done}.' in log and 'Resuming training from epoch' in log
     resumed = losses(log.split('Resuming training from epoch')[-1])
     assert sorted(resumed) == list(range(done + 1, total + 1))
@@ -185,5 +195,4 @@ def test_a_killed_run_resumes_from_its_last_complete_state(tmp_path):
                cwd=root)
     uninterrupted = losses(read_log(root, 'straight'))
     assert resumed == {i: uninterrupted[i] for i in resumed}, (resumed, uninterrupted)
-    import torch
     torch.load(os.path.join(models, 'net_g_latest.pth'), weights_only=True)
