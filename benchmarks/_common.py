@@ -69,7 +69,7 @@ def tile_vectors(net, root: str, tile: int = 48) -> dict:
 
 def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None, external: bool = False) -> dict:
     """Random stand-ins, written under ``tmp``, for every file a training option dict names
-    (and no stage-1b proxy renders):
+    (and no stage-1b renders):
     the pretrained parts built random (``~``), a prompt file, the proxies' checkpoints (one
     per fold for a cross-fitted proxy) and task inputs.  ``proxy_overrides`` reshapes the
     PerceiveIR proxies' network; ``external``: keep the peers marked external (PromptIR,
@@ -82,6 +82,7 @@ def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None, ext
 
     opt['network_g']['semantic_pretrained'] = None
     opt['datasets']['train']['proxy_root'] = None  # nothing rendered: every proxy computed
+    opt['datasets']['train']['medium_root'] = None  # the step's batch brings its own medium tier
     train = opt['train']
     clip = train.get('clip_quality_opt')
     if clip:

@@ -15,6 +15,7 @@ from torch.utils import data
 
 from ..registry import register_dataset
 from ..utils.image_io import decode_image
+from ..utils.once import Once
 from ..utils.suggest import did_you_mean
 from ._crop import fit_to_crop, random_window
 from .folders import index_folder, lmdb_path_of
@@ -71,6 +72,16 @@ def _stable_hash(text: str) -> int:
     return zlib.crc32(text.encode('utf-8'))
 
 
+def _levels(value: Any, option: str) -> tuple[float, ...]:
+    """Synthesis levels (denoise: sigmas on the 0-255 scale): a list of numbers > 0."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0]
+    if bad:
+        raise ValueError(f'{option}: expected a list of numbers > 0 (noise sigmas on the 0-255 scale), '
+                         f'got {value!r}')
+    return tuple(float(v) for v in values)
+
+
 def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     _check_keys(src, where)
     spec = task_named(src.get('task'), f'{where}.task')
@@ -88,7 +99,7 @@ def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
     for option in {t.levels_option for t in TASK_TABLE} - {spec.levels_option, ''}:
         if option in src:
             raise KeyError(f'{where}.{option}: task {task!r} takes no {option}')
-    levels = tuple(float(v) for v in src.get(spec.levels_option, spec.levels)) if spec.levels else ()
+    levels = _levels(src.get(spec.levels_option, spec.levels), f'{where}.{spec.levels_option}') if spec.levels else ()
     if spec.levels and not levels:
         raise ValueError(f'{where}.{spec.levels_option}: {task} needs at least one level')
 
@@ -213,8 +224,11 @@ class MixedDegradationDataset(data.Dataset):
             raise ValueError(f'{name}.io_backend.type must be disk or lmdb, got {self.backend!r}')
         self.io_kwargs = io
         self.gt_size = opt.get('gt_size')
-        if self.train and not self.gt_size:
+        if self.train and self.gt_size is None:
             raise KeyError(f'{name}.gt_size: the training crop size is required')
+        if self.gt_size is not None and (isinstance(self.gt_size, bool) or not isinstance(self.gt_size, int)
+                                         or self.gt_size < 1):
+            raise ValueError(f'{name}.gt_size: expected a whole number of pixels >= 1, got {self.gt_size!r}')
         self.seed = int(opt.get('seed', 0))
         self.crop_multiple = int(opt.get('center_crop_multiple') or 1)
         self.positive_crop = bool(opt.get('positive_crop', False))
@@ -228,6 +242,12 @@ class MixedDegradationDataset(data.Dataset):
         fold, folds = opt.get('fold'), int(opt.get('num_folds', 2))
         self.num_folds = folds
         self.medium_root = opt.get('medium_root') if self.train else None
+        if self.medium_root is not None and not os.path.isdir(str(self.medium_root)):
+            raise FileNotFoundError(f'{name}.medium_root: {self.medium_root!r} is not a folder; render the '
+                                    'medium tier with render_medium (its medium_root), or set medium_root: ~')
+        if self.medium_root is not None and all(s.synthetic for s in self.sources):
+            logger.warning(f'{name}.medium_root is not read: every source synthesises its degradation, whose '
+                           'medium tier is computed in each step (it is rendered for pairs read from files)')
         # the proxies rendered ahead of training: one folder per proxy under proxy_root
         root = opt.get('proxy_root') if self.train else None
         if root is not None and not os.path.isdir(str(root)):
@@ -253,7 +273,7 @@ class MixedDegradationDataset(data.Dataset):
         self.bad_samples = opt.get('bad_samples', 'skip' if self.train else 'raise')
         if self.bad_samples not in ('skip', 'raise'):
             raise ValueError(f'{name}.bad_samples must be skip or raise, got {self.bad_samples!r}')
-        self._reported: set[str] = set()
+        self._said = Once()  # each bad file and the upscaling reported once per run, all workers
         if self.train:
             self._check_usable()
             self._check_renders()
@@ -367,8 +387,7 @@ class MixedDegradationDataset(data.Dataset):
                 return self._sample(index)
             except (OSError, ValueError) as exc:
                 message = str(exc)
-                if message not in self._reported:  # once per file (per worker process)
-                    self._reported.add(message)
+                if self._said.first(message):  # once per file and run, whichever worker meets it
                     logger.warning(f'{self.name}: skipped a sample: {message} '
                                    '(bad_samples: raise makes this an error)')
             # a random sample of the same task: the next index would serve one neighbour
@@ -394,6 +413,7 @@ class MixedDegradationDataset(data.Dataset):
         gt = self._read(item.gt, src.gt_db)
         gt_path = f'{src.gt_db}/{item.gt}' if src.gt_db else item.gt
         if self.train:  # an image under the crop is upscaled, before any noise is added
+            self._note_upscale(gt, gt_path)
             gt = fit_to_crop(gt, int(self.gt_size))
         if item.lq is None:
             level = item.level
@@ -444,6 +464,13 @@ class MixedDegradationDataset(data.Dataset):
         for proxy in self.proxy_renders:
             sample.setdefault(f'render_{proxy}', torch.zeros_like(sample['gt']))
         return sample
+
+    def _note_upscale(self, gt: np.ndarray, path: str) -> None:
+        h, w = gt.shape[:2]
+        if min(h, w) < int(self.gt_size) and self._said.first('upscaled crops'):
+            logger.warning(f'{self.name}.gt_size {self.gt_size} is larger than {path!r} ({w}x{h}): crops of '
+                           'images under gt_size are upscaled (bicubic, as the authors\' release does); said '
+                           'once for the whole set')
 
     def _render(self, root: str, option: str, src: _Source, item: _Item, shape: tuple[int, ...]) -> np.ndarray:
         """The render ``<root>/<task>/<name>.png`` of a pair, at the (upscaled) pair's size."""

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..utils.device import select_device
+from ..utils.device import half_refusal, select_device
 from ..utils.image_io import pixel_scale, rgb_float
 from . import tiling
 from .restorer_file import network_from_file
@@ -69,17 +69,20 @@ class Restorer:
             raise ValueError(f'protocol: {protocol!r}; use one of {", ".join(PROTOCOLS)}')
         if protocol == 'release':
             tile = _RELEASE_TILE if tile is None else tile
-            half = 'bf16' if half is None else half
+            half = 'bf16' if half is None and device.type == 'cuda' else half
         self.protocol = protocol
         if half not in _HALF:
             raise ValueError(f'half: {half!r}; use bf16, fp16 or None')
+        refusal = half_refusal(device, half)
+        if refusal:
+            raise ValueError(f'half: {half} on {device}: {refusal}')
         if tile is not None and tile < 16:
             raise ValueError(f'tile: {tile}; use at least 16 pixels (or None for automatic)')
         if tile is not None and not 0 <= tile_overlap < tile:
             raise ValueError(f'tile_overlap: {tile_overlap}; use 0 <= overlap < tile ({tile})')
         self.device = device
         self.net = net.to(device).eval()
-        self.dtype = _HALF[half] if device.type == 'cuda' else None
+        self.dtype = _HALF[half]
         self.tile, self.overlap = tile, tile_overlap
         self.max_memory = parse_memory(max_memory)
 
@@ -123,6 +126,9 @@ class Restorer:
             raise ValueError(f'expected a B x 3 x H x W tensor, got shape {tuple(x.shape)}')
         where = x.device
         tile = self.plan(*x.shape[-2:])
+        finite = torch.isfinite(x)
+        if not bool(finite.all()):
+            raise ValueError(f'the input has {int((~finite).sum())} NaN or infinite values; replace them first')
         outs = []
         for one in x.float().split(1):
             if self.protocol == 'release':
@@ -137,7 +143,7 @@ class Restorer:
                 guidance = whole(one, tile, self.device) if whole else {}
                 out = tiling.restore_tiled(self._run, one, tile, self.overlap, self.device,
                                             guidance, progress)
-            outs.append(out.float().clamp_(0, 1).to(where))
+            outs.append(_checked_output(out.float(), one).clamp_(0, 1).to(where))
         return outs[0] if len(outs) == 1 else torch.cat(outs)
 
     def count_tiles(self, height: int, width: int) -> int:
@@ -188,6 +194,19 @@ class Restorer:
         return out
 
 
+def _checked_output(out: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
+    """The restored image, or ValueError when it cannot be a restoration of ``given``."""
+    finite = torch.isfinite(out)
+    if not bool(finite.all()):
+        raise ValueError(f'the network gave {int((~finite).sum())} NaN or infinite values for this image; '
+                         'its weights or its precision (--half) are broken for it')
+    spread = float(out.amax() - out.amin())
+    if spread < 1e-6 and float(given.amax() - given.amin()) > 1e-3:
+        raise ValueError(f'the network gave one flat value ({float(out.flatten()[0]):.4g}) for the whole '
+                         'image: its weights are probably broken (all zeros, or trained to nothing)')
+    return out
+
+
 def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
                     device: str | torch.device = 'auto', half: str | None = None,
                     tile: int | None = None, tile_overlap: int = 32,
@@ -198,7 +217,8 @@ def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
 
     Args:
         device: 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
-        half: 'bf16' or 'fp16' autocast on a GPU (ignored on the CPU).
+        half: 'bf16' or 'fp16' autocast on a GPU; 'bf16' on a CPU with native bf16
+            (AVX512_BF16, AMX); refused (ValueError, with the reason) elsewhere.
         tile: tile size in pixels; None = tile only when the image would not fit
             ``max_memory`` (default 2 GiB on CPU, 80% of the free GPU memory).
         tile_overlap: pixels shared by neighbouring tiles, blended smoothly.

@@ -16,6 +16,7 @@ from torch import nn
 from ..pretrained import load_trained, locate, read_trained
 from ..registry import network_options
 from ..utils.files import atomic_torch_save
+from ..utils.yaml_file import read_yaml
 
 __all__ = ['FORMAT', 'save_restorer', 'network_from_file', 'read_options']
 
@@ -42,27 +43,26 @@ def save_restorer(path: str, net: nn.Module, network_opt: Mapping[str, Any] | No
                        'params': {k: v.detach().cpu() for k, v in state.items()}}, path)
 
 
-def read_options(opt: str | Mapping[str, Any]) -> dict:
+def read_options(opt: str | Mapping[str, Any], option: str = 'opt') -> dict:
     """A BasicSR option file (or dict) that has a network_g block."""
     if isinstance(opt, Mapping):
         return dict(opt)
-    import yaml
-
-    try:
-        with open(opt) as f:
-            data = yaml.safe_load(f)
-    except OSError as exc:
-        raise FileNotFoundError(f'option file {opt!r}: {exc.strerror or exc}') from None
+    data = read_yaml(opt, option)
     if not isinstance(data, dict) or not isinstance(data.get('network_g'), dict):
-        raise ValueError(f'option file {opt!r} has no network_g block')
+        raise ValueError(f'{option}: option file {opt!r} has no network_g block')
     return data
 
 
 def restorer_contents(data: Mapping[str, Any]) -> tuple[dict, dict, dict | None]:
     """(network options, parameters, semantic identity) of a loaded restorer file, its
     options completed with what files of earlier versions ran."""
-    network_opt, params = dict(data['network']), data['params']
     version = data.get('version', 1)
+    if not isinstance(version, int) or version > _VERSION:
+        raise ValueError(f'of format version {version!r}, written by a newer perceive-ir than this one '
+                         f'(which reads versions 1 to {_VERSION}); upgrade perceive-ir to read it')
+    if not isinstance(data.get('network'), Mapping) or not isinstance(data.get('params'), Mapping):
+        raise ValueError('without its network options or parameters (damaged)')
+    network_opt, params = dict(data['network']), data['params']
     if network_opt.get('type') == 'PerceiveIR':
         if version < 2:
             network_opt.setdefault('semantic_antialias', True)
@@ -89,6 +89,8 @@ def network_from_file(weights: str, opt: str | Mapping[str, Any] | None = None,
     encoder = None
     if trained.network is not None:  # the file says what it is
         network_opt = dict(trained.network)
+        if opt is not None:
+            _agrees(network_opt, read_options(opt, name['opt'])['network_g'], weights, opt, name)
         semantic = trained.semantic
         if trained.container == 'release' and network_opt.get('semantic_guidance'):
             semantic = {'name': network_opt['semantic_encoder'], 'random': False}
@@ -101,7 +103,7 @@ def network_from_file(weights: str, opt: str | Mapping[str, Any] | None = None,
             raise ValueError(f'{name["weights"]}: {weights} is {trained.what}: a BasicSR checkpoint '
                              'holds no network options; give the option file whose network_g built it '
                              f'({name["opt"]}), or convert it once with `perceive-ir pack`')
-        network_opt = dict(read_options(opt)['network_g'])
+        network_opt = dict(read_options(opt, name['opt'])['network_g'])
         # a semantic encoder is named by the options of the networks that take one
         encoder_name = _guiding_encoder(network_opt)
         if encoder_name is not None:
@@ -113,6 +115,17 @@ def network_from_file(weights: str, opt: str | Mapping[str, Any] | None = None,
     net = build_network(network_opt)
     del encoder  # the network holds the shared encoder now
     return load_trained(net, trained, name['weights'], str(weights)).eval()
+
+
+def _agrees(in_file: Mapping[str, Any], given: Mapping[str, Any], weights: str, opt: Any,
+            name: Mapping[str, str]) -> None:
+    """A file that records its network and an option file that says otherwise: refused
+    rather than one of them silently ignored (paths of pretrained parts aside)."""
+    differ = [k for k in given if k in in_file and k != 'semantic_pretrained' and given[k] != in_file[k]]
+    if differ:
+        shown = ', '.join(f'{k}: {given[k]!r} there, {in_file[k]!r} in the file' for k in differ[:4])
+        raise ValueError(f'{name["weights"]}: {weights} records its network, and {name["opt"]} {opt} '
+                         f'contradicts it ({shown}); leave out {name["opt"]}: the file says what it is')
 
 
 def _guiding_encoder(network_opt: Mapping[str, Any]) -> str | None:

@@ -15,6 +15,7 @@ from basicsr.utils.dist_util import master_only
 from ..registry import check_types, register_model, remember_options
 from .parallel import model_to_device
 from ..utils.files import atomic_torch_save
+from . import checkpoints
 from ._optim import build_optimizer
 from ._probe import DifficultyProbe
 
@@ -69,7 +70,7 @@ class PerceiveIRModel(SRModel):
         self.nonfinite = train_opt.get('nonfinite', 'raise')
         if self.nonfinite not in ('raise', 'skip'):
             raise ValueError(f"train.nonfinite: {self.nonfinite!r}; use raise or skip")
-        self.skipped_steps = 0
+        self.skipped_steps, self.steps = 0, 0
         self.accumulate = int(train_opt.get('accumulate', 1))
         if self.accumulate < 1:
             raise ValueError(f'train.accumulate: {self.accumulate}; use 1 (no accumulation) or more')
@@ -163,15 +164,13 @@ class PerceiveIRModel(SRModel):
         networks: BasicSR checkpoints as BasicSR reads them, restorer files, the authors'
         release files (``AIO-3D.pth``, or a name of ``PRETRAINED_PARTS``), checked against the
         tasks the option file tests."""
-        from ..pretrained import load_trained, read_trained
+        def check(weights, what: str) -> None:
+            if weights.tasks is not None:
+                _check_tasks(self.opt, weights.tasks, what)
 
-        option = 'path.pretrain_network_g'
-        weights = read_trained(load_path, option, param_key, fallback=True)
-        if weights.tasks is not None:
-            _check_tasks(self.opt, weights.tasks, f'{option}: {load_path} is {weights.what}')
-        load_trained(self.get_bare_model(net), weights, option, str(load_path), strict=strict)
-        get_root_logger().info(f'Loading {type(self.get_bare_model(net)).__name__} from {load_path}: '
-                               f'{weights.what}')
+        checkpoints.load_network(self, net, load_path, strict, param_key, check=check)
+
+    save_network = checkpoints.save_network  # atomic, BasicSR's contents
 
     def test(self) -> None:
         """SRModel's test, or with ``val.protocol: release`` the authors' evaluator: 256-px
@@ -212,6 +211,7 @@ class PerceiveIRModel(SRModel):
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     def optimize_parameters(self, current_iter: int) -> None:
+        self.steps += 1
         if self.probe is not None and current_iter >= self.next_probe:
             rho = self.probe.measure(self.get_bare_model(self.net_g), self.device, self._autocast)
             self.next_probe = current_iter + self.probe_every
@@ -350,6 +350,14 @@ class PerceiveIRModel(SRModel):
             params = self.get_bare_model(net).state_dict()
             state[key] = {k[7:] if k.startswith('module.') else k: v.cpu() for k, v in params.items()}
         atomic_torch_save(state, os.path.join(self.opt['path']['models'], 'net_g_best.pth'))
+
+    def save(self, epoch: int, current_iter: int) -> None:
+        super().save(epoch, current_iter)
+        if current_iter == -1 and self.is_train and self.skipped_steps:  # the end of training
+            get_root_logger().warning(
+                f'train.nonfinite: skip skipped {self.skipped_steps} of the {self.steps} steps of this run '
+                f'({100 * self.skipped_steps / max(self.steps, 1):.0f}%): the saved network learnt from '
+                f'{self.steps - self.skipped_steps} steps (the warnings above name each batch)')
 
     # -- training state: BasicSR's keys plus the probe and the gradient scaler ------------
     @master_only

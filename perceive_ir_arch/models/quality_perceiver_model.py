@@ -12,6 +12,7 @@ from basicsr.utils.dist_util import master_only
 
 from ..registry import build_network, check_types, register_model
 from ..utils.files import atomic_torch_save
+from . import checkpoints
 from .parallel import model_to_device
 from ..archs.clip_quality_perceiver_arch import QUALITY_TIERS
 from ..data.tasks import TASKS
@@ -52,6 +53,15 @@ class QualityPerceiverModel(BaseModel):
 
     def model_to_device(self, net: torch.nn.Module) -> torch.nn.Module:
         return model_to_device(self, net)
+
+    def load_network(self, net: torch.nn.Module, load_path: str, strict: bool = True,
+                     param_key: str | None = 'params') -> None:
+        """``path.pretrain_network_g``: a prompt file of this project or of the authors'
+        release (or its name, ``perceive_ir_prompts``), read by the perceiver's one reader."""
+        self.get_bare_model(net).load_prompts(str(load_path), 'path.pretrain_network_g')
+        get_root_logger().info(f'Loaded the quality prompts from {load_path}')
+
+    save_training_state = checkpoints.save_training_state  # atomic, BasicSR's contents
 
     def feed_data(self, data: dict) -> None:
         b = data['lq'].shape[0]

@@ -87,6 +87,16 @@ def _function_options(net: nn.Module, implied: Mapping[str, Any], option: str, p
                                   'network_g.semantic_pretrained: true (or the DINOv2 file)')
 
 
+def _check_finite(weights: TrainedWeights, option: str, path: str) -> None:
+    """A trained network with NaN or infinite weights restores to nothing: refused."""
+    bad = [k for k, v in weights.params.items()
+           if isinstance(v, torch.Tensor) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise PretrainedFileError(f'{option}: {path} is {weights.what}, but {len(bad)} of its '
+                                  f'{len(weights.params)} tensors hold NaN or infinite values (e.g. {bad[0]}): '
+                                  'a damaged file, or a training that diverged')
+
+
 def load_network_file(net: nn.Module, path: str, option: str, param_key: str | None = None, *,
                       strict: bool = True, trained_on_fold: int | None = None) -> nn.Module:
     """Load a trained network's file (any container of ``read_trained``) into ``net``;
@@ -103,6 +113,7 @@ def load_trained(net: nn.Module, weights: TrainedWeights, option: str, path: str
         check_fold(weights, trained_on_fold, option, str(path))
     if weights.network is not None:
         _function_options(net, weights.network, option, str(path), weights.what, weights.semantic)
+    _check_finite(weights, option, str(path))
     problem = mismatch(net.state_dict(), weights.params)
     if problem and strict:
         implied = ''

@@ -179,6 +179,10 @@ def read_checkpoint(path: str, option: str) -> Any:
         except (zipfile.BadZipFile, OSError):
             raise fail('is a damaged or truncated zip archive (a PyTorch file cut short?)') from None
         with archive:  # records are checked against their CRC as they are read
+            damaged = _failed_checksum(archive)
+            if damaged:
+                raise fail(f'is damaged: its record {damaged!r} fails its CRC-32 checksum (a download or '
+                           'copy that went wrong); fetch or copy it again')
             if is_torchscript(archive):
                 try:
                     return _TorchScriptReader(archive).state_dict()
@@ -201,6 +205,19 @@ def read_checkpoint(path: str, option: str) -> Any:
         return _torch_load(path, fail)
     raise fail('is not a weights file (not safetensors, not a PyTorch or TorchScript archive, '
                'not a pickle)')
+
+
+def _failed_checksum(archive: zipfile.ZipFile) -> str | None:
+    """The first record of a zip archive whose bytes fail their CRC-32 (torch.load does not
+    check them: a flipped byte in a tensor loads as a wrong weight), None when all pass or
+    the archive records no checksums (torch's writer can be told to skip them)."""
+    records = [r for r in archive.infolist() if r.file_size]
+    if records and all(r.CRC == 0 for r in records):
+        return None
+    try:
+        return archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        return f'(unreadable: {_first_line(exc)})'
 
 
 def _looks_like_safetensors(path: str, head: bytes) -> bool:

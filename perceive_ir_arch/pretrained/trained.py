@@ -108,7 +108,10 @@ def read_trained(path: str, option: str, param_key: str | None = None,
     if isinstance(data, Mapping) and data.get('format') == 'perceive-ir-restorer':
         from ..inference.restorer_file import restorer_contents
 
-        network, params, semantic = restorer_contents(data)
+        try:
+            network, params, semantic = restorer_contents(data)
+        except ValueError as exc:
+            raise PretrainedFileError(f'{option}: {path} is a perceive-ir restorer file, but {exc}') from None
         return TrainedWeights(params, describe(data), 'restorer', network, semantic)
     keys = PARAM_KEYS + ((param_key,) if param_key else ())
     if isinstance(data, Mapping) and any(isinstance(data.get(k), Mapping) for k in keys):

@@ -25,7 +25,11 @@ import sys
 import time
 from typing import Sequence
 
-__all__ = ['main']
+__all__ = ['main', 'DEFAULT_MAX_PIXELS']
+
+# above every single-shot camera (the largest phone sensors give 200 MP), far below what
+# a crafted header can claim
+DEFAULT_MAX_PIXELS = 300_000_000
 
 _FLAGS = {'weights': '--weights', 'opt': '--opt', 'semantic_weights': '--semantic-weights'}
 
@@ -39,16 +43,18 @@ def _device(name: str, command: str):
         raise SystemExit(f'perceive-ir {command}: {exc}') from None
 
 
-def _collect(inputs: Sequence[str]) -> list[tuple[str, str]]:
+def _collect(inputs: Sequence[str], skip: str | None = None) -> list[tuple[str, str]]:
     """(path, name relative to its input) for files as given, globs, and folders scanned
-    recursively (sorted) for images."""
+    recursively (sorted) for images; the folder ``skip`` (the output folder) is not scanned."""
     from perceive_ir_arch.utils.image_io import IMAGE_EXTENSIONS
 
     found = []
+    skip = os.path.realpath(skip) if skip else None
     for item in inputs:
         if os.path.isdir(item):
             for dirpath, dirnames, files in os.walk(item):
-                dirnames.sort()
+                dirnames[:] = sorted(d for d in dirnames
+                                     if os.path.realpath(os.path.join(dirpath, d)) != skip)
                 found += [(os.path.join(dirpath, f), os.path.relpath(os.path.join(dirpath, f), item))
                           for f in sorted(files) if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
         elif not os.path.exists(item) and glob.has_magic(item):
@@ -63,18 +69,44 @@ def _expand(inputs: Sequence[str]) -> list[str]:
     return [path for path, _ in _collect(inputs)]
 
 
+def _max_pixels(text: str | None) -> int | None:
+    """--max-pixels: '300M', '5e8', 0 or none (no limit)."""
+    if text is None:
+        return DEFAULT_MAX_PIXELS
+    if str(text).lower() in ('0', 'none'):
+        return None
+    units = {'K': 1e3, 'M': 1e6, 'G': 1e9}
+    s = str(text).strip().upper()
+    try:
+        value = float(s[:-1]) * units[s[-1]] if s[-1:] in units else float(s)
+    except ValueError:
+        raise SystemExit(f'perceive-ir: --max-pixels {text!r}: expected a number of pixels, e.g. 300M, '
+                         'or none') from None
+    return int(value)
+
+
 def _restore(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from perceive_ir_arch.inference import Restorer, network_from_file
-    from perceive_ir_arch.utils.image_io import read_photo, write_photo
+    from perceive_ir_arch.inference.output_folder import (OutputFolder, output_path, recorded_outputs,
+                                                          weights_identity)
+    from perceive_ir_arch.pretrained import resolve_weights
+    from perceive_ir_arch.utils.device import half_refusal
+    from perceive_ir_arch.utils.image_io import WRITABLE_EXTENSIONS, probe_photo, read_photo, write_photo
 
-    jobs = _collect(args.inputs)
+    max_pixels = _max_pixels(args.max_pixels)
+    candidates = _collect(args.inputs, skip=args.output)
+    written_before = recorded_outputs(path for path, _ in candidates)
+    jobs = [(path, rel) for path, rel in candidates if os.path.abspath(path) not in written_before]
     if not jobs:
-        raise SystemExit('perceive-ir restore: no images found in ' + ', '.join(args.inputs))
+        raise SystemExit('perceive-ir restore: no images found in ' + ', '.join(args.inputs)
+                         + (f' (left out {len(written_before)} outputs of earlier perceive-ir runs)'
+                            if written_before else ''))
+    ext = f'.{args.format}' if args.format else None
     targets: dict[str, str] = {}
     for path, rel in jobs:
-        out = os.path.join(args.output, os.path.splitext(rel)[0] + args.suffix + os.path.splitext(rel)[1])
+        out = output_path(args.output, rel, args.suffix, ext)
         if out in targets:
             raise SystemExit(f'perceive-ir restore: {targets[out]!r} and {path!r} would both be '
                              f'written to {out!r}; restore them into different folders')
@@ -82,53 +114,76 @@ def _restore(args: argparse.Namespace) -> int:
             raise SystemExit(f'perceive-ir restore: the output {out!r} is the input itself; '
                              'choose another -o folder or a --suffix')
         targets[out] = path
-    try:
-        net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
-        restorer = Restorer(net, _device(args.device, 'restore'), args.half, args.tile,
-                            args.tile_overlap, args.max_memory, args.protocol)
-    except (OSError, ValueError, KeyError) as exc:
-        raise SystemExit(f'perceive-ir restore: {exc}') from None
+    device = _device(args.device, 'restore')
+    refusal = half_refusal(device, args.half)
+    if refusal:  # before the network is read
+        raise SystemExit(f'perceive-ir restore: --half {args.half} on {device}: {refusal}')
+    weights = resolve_weights(args.weights, '--weights')
+    net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
+    restorer = Restorer(net, device, args.half, args.tile, args.tile_overlap, args.max_memory, args.protocol)
+    sizes = {path: probe_photo(path) if os.path.isfile(path) else None for path in targets.values()}
+    _estimate(restorer, sizes, args.quiet)
 
     start, done, existing, skipped = time.perf_counter(), 0, 0, []
-    bar = tqdm(targets.items(), desc='restoring', unit='img', disable=args.quiet)
-    for out, path in bar:
-        if args.skip_existing and os.path.exists(out):
-            existing += 1  # asked for: not a failure
-            continue
-        try:
-            img = read_photo(path)
-            tiles = restorer.count_tiles(*img.shape[:2])
-            with tqdm(total=tiles, desc=os.path.basename(path), unit='tile', leave=False,
-                      disable=args.quiet or tiles < 2) as tile_bar:
-                restored = restorer.restore(img, progress=tile_bar.update)
-            write_photo(out, restored)
-            done += 1
-        except (OSError, ValueError) as exc:
-            skipped.append((path, str(exc)))
-        except RuntimeError as exc:  # out of memory on one image: the others may still fit
-            if 'out of memory' not in str(exc).lower():
-                raise
-            skipped.append((path, 'out of memory; try --tile 512 or a smaller --max-memory'))
+    with OutputFolder(args.output, weights_identity(weights), args.overwrite) as folder:
+        bar = tqdm(targets.items(), desc='restoring', unit='img', disable=args.quiet)
+        for out, path in bar:
+            if args.skip_existing and os.path.exists(out):
+                existing += 1  # asked for: not a failure
+                continue
+            try:
+                if os.path.splitext(out)[1].lower() not in WRITABLE_EXTENSIONS:
+                    raise ValueError(f'{os.path.splitext(out)[1]} files are read but cannot be written '
+                                     '(no encoder); add --format png to write it as PNG')
+                img = read_photo(path, max_pixels)
+                tiles = restorer.count_tiles(*img.shape[:2])
+                with tqdm(total=tiles, desc=os.path.basename(path), unit='tile', leave=False,
+                          disable=args.quiet or tiles < 2) as tile_bar:
+                    restored = restorer.restore(img, progress=tile_bar.update)
+                write_photo(out, restored)
+                folder.record(out)
+                done += 1
+            except (OSError, ValueError) as exc:
+                skipped.append((path, str(exc)))
+            except RuntimeError as exc:  # out of memory on one image: the others may still fit
+                if 'out of memory' not in str(exc).lower():
+                    raise
+                skipped.append((path, 'out of memory; try --tile 512 or a smaller --max-memory'))
     seconds = time.perf_counter() - start
     for path, why in skipped:
         print(f'skipped {path}: {why}', file=sys.stderr)
     kept = f', {existing} already there (--skip-existing)' if existing else ''
-    print(f'restored {done} image(s) in {seconds:.1f} s into {args.output}; skipped {len(skipped)}{kept}',
+    left = f', left out {len(written_before)} outputs of earlier runs' if written_before else ''
+    print(f'restored {done} image(s) in {seconds:.1f} s into {args.output}; skipped {len(skipped)}{kept}{left}',
           file=sys.stderr)
     return 1 if skipped else 0  # 1: an input could not be restored
+
+
+def _estimate(restorer, sizes: dict, quiet: bool) -> None:
+    """Before a long run: how many tiles, and the host memory the largest image takes."""
+    known = [info for info in sizes.values() if info is not None]
+    if not known or quiet:
+        return
+    tiles = sum(restorer.count_tiles(info.height, info.width) for info in known)
+    largest = max(known, key=lambda info: info.width * info.height)
+    # the image as floats, the output and the blending weights stay in host memory
+    host = largest.width * largest.height * 4 * 7
+    if tiles > len(known) or host > 2 ** 30:
+        pixels = sum(info.width * info.height for info in known)
+        memory = f'{host / 2 ** 30:.1f} GiB' if host >= 2 ** 30 else f'{host / 2 ** 20:.0f} MiB'
+        print(f'{len(sizes)} image(s), {pixels / 1e6:.2f} MP in all, {tiles} network passes on '
+              f'{restorer.device}; the largest ({largest.width} x {largest.height}) takes about '
+              f'{memory} of host memory', file=sys.stderr)
 
 
 def _pack(args: argparse.Namespace) -> int:
     from perceive_ir_arch.inference import network_from_file, read_options, save_restorer
 
-    try:
-        # a BasicSR checkpoint needs --opt; restorer and release files say what they are
-        network_opt = read_options(args.opt)['network_g'] if args.opt is not None else None
-        net = network_from_file(args.checkpoint, args.opt, args.semantic_weights, args.param_key,
-                           dict(_FLAGS, weights='--checkpoint'))
-        save_restorer(args.output, net, network_opt)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SystemExit(f'perceive-ir pack: {exc}') from None
+    flags = dict(_FLAGS, weights='--checkpoint')
+    net = network_from_file(args.checkpoint, args.opt, args.semantic_weights, args.param_key, flags)
+    # a BasicSR checkpoint needs --opt; restorer and release files say what they are
+    network_opt = read_options(args.opt, '--opt')['network_g'] if args.opt is not None else None
+    save_restorer(args.output, net, network_opt)
     print(f'wrote {args.output} ({os.path.getsize(args.output) / 2 ** 20:.1f} MiB, '
           f'{type(net).__name__})', file=sys.stderr)
     return 0
@@ -141,10 +196,7 @@ def _export(args: argparse.Namespace) -> int:
     from perceive_ir_arch.inference import network_from_file
     from perceive_ir_arch.utils.image_io import read_photo, rgb_float
 
-    try:
-        net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
-    except (OSError, ValueError, KeyError) as exc:
-        raise SystemExit(f'perceive-ir export: {exc}') from None
+    net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
     export_onnx(net, args.onnx, opset=args.opset)
     print(f'wrote {args.onnx} (ONNX opset {args.opset}; input "image", output "restored", '
           'N x 3 x height x width in [0, 1])', file=sys.stderr)
@@ -166,16 +218,15 @@ def _export(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from perceive_ir_arch.utils.image_io import decode_image
+    import numpy as np
+
     from perceive_ir_arch.inference.scoring import create_scorer
     from perceive_ir_arch.utils import atomic_write_text
+    from perceive_ir_arch.utils.image_io import read_photo, rgb_float
 
-    try:
-        scorer = create_scorer(args.prompts, clip_model=args.clip_model, clip_weights=args.clip_weights,
-                               device=_device(args.device, 'score'), batch_size=args.batch_size,
-                               flag='--clip-weights')
-    except (OSError, ValueError, KeyError) as exc:
-        raise SystemExit(f'perceive-ir score: {exc}') from None
+    scorer = create_scorer(args.prompts, clip_model=args.clip_model, clip_weights=args.clip_weights,
+                           device=_device(args.device, 'score'), batch_size=args.batch_size,
+                           flag='--clip-weights')
     paths = _expand(args.inputs)
     if not paths:
         raise SystemExit('perceive-ir score: no images found in ' + ', '.join(args.inputs))
@@ -184,8 +235,7 @@ def _score(args: argparse.Namespace) -> int:
     def images():
         for path in tqdm(paths, desc='scoring', unit='img', disable=args.quiet or len(paths) < 2):
             try:
-                with open(path, 'rb') as f:
-                    img = decode_image(f.read(), path)
+                img = np.clip(rgb_float(read_photo(path, _max_pixels(args.max_pixels))), 0.0, 1.0)
             except OSError as exc:
                 failed.append((path, str(exc)))
                 continue
@@ -223,6 +273,11 @@ def _add_weights(parser: argparse.ArgumentParser, flag: str = '--weights') -> No
                         'rule: $PERCEIVE_IR_WEIGHTS, the HF hub and torch hub caches)')
 
 
+def _add_max_pixels(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--max-pixels', help=f'refuse images above this many pixels, read from the header '
+                        f'before decoding (default {DEFAULT_MAX_PIXELS // 10 ** 6}M; none: no limit)')
+
+
 def _parser() -> argparse.ArgumentParser:
     from perceive_ir_arch.inference.export import OPSET
 
@@ -235,7 +290,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_weights(restore)
     restore.add_argument('--device', default='auto', help='auto (default), cpu, cuda or cuda:N')
     restore.add_argument('--half', nargs='?', const='bf16', choices=['bf16', 'fp16'],
-                         help='autocast on a GPU: bf16 (default when given) or fp16')
+                         help='autocast: bf16 (default when given) or fp16 on a GPU; bf16 on a CPU '
+                         'with native bf16 (AVX512_BF16, AMX)')
     restore.add_argument('--tile', type=int, help='tile size in pixels (default: only when needed)')
     restore.add_argument('--tile-overlap', type=int, default=32, help='overlap of tiles (default 32)')
     restore.add_argument('--max-memory', help='memory budget that decides automatic tiling, e.g. 2G '
@@ -245,7 +301,12 @@ def _parser() -> argparse.ArgumentParser:
                          "release: the authors' evaluator (256-px tiles, 32 overlap, each guided by "
                          'itself, averaged, bf16 on a GPU)')
     restore.add_argument('--suffix', default='', help='added to each output name before the extension')
+    restore.add_argument('--format', choices=['png', 'jpg', 'tif', 'webp', 'bmp'],
+                         help='write every output in this format (default: the input\'s own)')
     restore.add_argument('--skip-existing', action='store_true', help='leave outputs that exist')
+    restore.add_argument('--overwrite', action='store_true',
+                         help='write into an -o folder that holds outputs of other weights')
+    _add_max_pixels(restore)
     restore.add_argument('--quiet', action='store_true', help='no progress bars')
     restore.set_defaults(run=_restore)
 
@@ -258,6 +319,7 @@ def _parser() -> argparse.ArgumentParser:
                        help='CLIP weight file, e.g. OpenAI ViT-B-32.pt (default: the lookup rule: '
                        '$PERCEIVE_IR_WEIGHTS, the HF hub cache, ~/.cache/clip)')
     score.add_argument('--batch-size', type=int, default=16)
+    _add_max_pixels(score)
     score.add_argument('--device', default='auto', help='auto (default), cpu, cuda or cuda:N')
     score.add_argument('--csv', help='also write the table as CSV')
     score.add_argument('--json', help='also write the table as JSON')
@@ -282,8 +344,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from perceive_ir_arch.utils.errors import user_errors
+
     args = _parser().parse_args(argv)
-    return args.run(args)
+    with user_errors(f'perceive-ir {args.command}'):
+        return args.run(args)
 
 
 if __name__ == '__main__':

@@ -11,7 +11,10 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-__all__ = ['apply_override', 'through_list', 'parse_options_with_lists']
+from ..utils.yaml_file import read_yaml
+from .option_values import check_option_values
+
+__all__ = ['apply_override', 'through_list', 'parse_options_with_lists', 'check_option_file']
 
 
 def _keys(entry: str) -> tuple[list[str], str]:
@@ -49,10 +52,46 @@ def through_list(entry: str) -> bool:
     return any(key.isdigit() for key in _keys(entry)[0])
 
 
+def _option_file(argv: list[str]) -> str | None:
+    for flag in ('-opt', '--opt'):
+        if flag in argv[:-1]:
+            return argv[argv.index(flag) + 1]
+    return None
+
+
+def _overrides(argv: list[str]) -> list[str]:
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == '--force_yml':
+            i += 1
+            while i < len(argv) and not argv[i].startswith('--'):
+                out.append(argv[i])
+                i += 1
+            continue
+        i += 1
+    return out
+
+
+def check_option_file(argv: list[str], is_train: bool) -> None:
+    """Read the option file ``-opt`` names, apply the overrides, and check every value
+    before BasicSR reads it (OptionError, one line); print the warnings."""
+    path = _option_file(argv)
+    if path is None:
+        return  # BasicSR's own parser says -opt is required
+    opt = read_yaml(path, '-opt')
+    if isinstance(opt, dict):
+        for entry in _overrides(argv):
+            apply_override(opt, entry)
+    for warning in check_option_values(opt, is_train, path):
+        print(f'warning: {warning}', file=sys.stderr, flush=True)
+
+
 def parse_options_with_lists(original: Callable) -> Callable:
-    """BasicSR's ``parse_options``, also applying overrides that index lists."""
+    """BasicSR's ``parse_options``, its values checked first (``check_option_values``),
+    also applying overrides that index lists."""
     def parse(root_path: str, is_train: bool = True):
         argv = sys.argv
+        check_option_file(argv, is_train)
         kept, later, i = [], [], 0
         while i < len(argv):
             kept.append(argv[i])

@@ -26,6 +26,7 @@ import torch
 import perceive_ir_arch  # noqa: F401  (registers the plugin's types)
 from perceive_ir_arch.utils import atomic_imwrite
 from perceive_ir_arch.utils.device import select_device
+from perceive_ir_arch.utils.yaml_file import read_yaml
 
 __all__ = ['render_medium', 'main']
 
@@ -123,17 +124,11 @@ def render_proxies(opt: dict[str, Any], device: torch.device | None = None,
 def _with_training_proxies(opt: dict[str, Any], option_file: str) -> None:
     """``proxies`` / ``external_proxies`` from the stage-2 file ``train_options`` names
     (a path relative to the render option file)."""
-    import yaml
-
     path = opt.get('train_options')
     if path is None or 'proxies' in opt:
         return
     path = os.path.join(os.path.dirname(os.path.abspath(option_file)), os.path.expanduser(str(path)))
-    try:
-        with open(path) as f:
-            train = yaml.safe_load(f)
-    except OSError as exc:
-        raise FileNotFoundError(f'train_options: {path!r}: {exc.strerror or exc}') from None
+    train = read_yaml(path, 'train_options')
     dpl = ((train or {}).get('train') or {}).get('dpl_opt') or {}
     opt['proxies'] = list(dpl.get('proxies') or [])
     opt.setdefault('external_proxies', dpl.get('external_proxies', True))
@@ -142,17 +137,16 @@ def _with_training_proxies(opt: dict[str, Any], option_file: str) -> None:
 def main(argv: list[str] | None = None) -> dict[str, int]:
     from .options import apply_override
 
-    from basicsr.utils.options import ordered_yaml
-    import yaml
-
     parser = argparse.ArgumentParser(description='Render the stage-1 medium quality tier.')
     parser.add_argument('-opt', required=True, help='render option file')
     parser.add_argument('--device', default='auto', help='auto (a GPU when there is one), cpu, cuda or cuda:N')
     parser.add_argument('--force_yml', nargs='+', default=None,
                         help='override options as the training runner does, e.g. network_g:dim=8')
     args = parser.parse_args(argv)
-    with open(args.opt) as f:
-        opt = yaml.load(f, Loader=ordered_yaml()[0])
+    opt = read_yaml(args.opt, '-opt')
+    if not isinstance(opt, dict):
+        raise ValueError(f'-opt: {args.opt} holds {"nothing" if opt is None else "a " + type(opt).__name__}; '
+                         'expected render options (datasets, network_g, restorers, medium_root)')
     _with_training_proxies(opt, args.opt)  # before the overrides, which may reshape them
     for entry in args.force_yml or []:
         apply_override(opt, entry)

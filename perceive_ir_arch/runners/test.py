@@ -181,4 +181,7 @@ def test_pipeline(root_path: str) -> list[dict[str, Any]]:
 
 
 def main(root_path: str | None = None) -> list[dict[str, Any]]:
-    return test_pipeline(os.path.abspath(root_path or os.getcwd()))
+    from .swaps import model_swaps, swapped
+
+    with swapped(model_swaps()):
+        return test_pipeline(os.path.abspath(root_path or os.getcwd()))

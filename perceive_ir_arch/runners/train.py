@@ -31,13 +31,27 @@ def _states_newest_first(states_dir: str) -> list[str]:
     return [os.path.join(states_dir, f'{i}.state') for i in sorted(iters, reverse=True)]
 
 
+def _damaged_network(models: str, it: str) -> str | None:
+    """Why the network file of a training state cannot serve a resume, None when it can."""
+    from ..pretrained import PretrainedFileError, read_trained
+
+    path = os.path.join(models, f'net_g_{it}.pth')
+    if not os.path.isfile(path):
+        return f'net_g_{it}.pth is missing in {models}'
+    try:
+        read_trained(path, 'path.pretrain_network_g')
+    except (PretrainedFileError, OSError) as exc:
+        return f'its network file is damaged ({exc})'
+    return None
+
+
 def load_resume_state(opt: dict) -> dict | None:
     """BasicSR's resume-state lookup, read by the plugin's one reader of weight files (onto
     the CPU: the optimizer moves its state to its parameters' device when it loads it).
 
     With ``--auto_resume`` the newest training state that loads completely, and whose
-    network checkpoint exists, is used: a file damaged by a crash is skipped with a
-    warning instead of stopping the run."""
+    network file exists and reads completely, is used: a state or network damaged by a
+    crash is skipped with a warning, and the state before it is tried."""
     from basicsr.utils import check_resume
 
     from ..pretrained import read_checkpoint
@@ -51,9 +65,9 @@ def load_resume_state(opt: dict) -> dict | None:
             except Exception as exc:  # noqa: BLE001  (truncated zip, bad pickle: same answer)
                 logging.getLogger('basicsr').warning(f'auto_resume: skipping {path} ({exc})')
                 continue
-            if not os.path.isfile(os.path.join(models, f'net_g_{it}.pth')):
-                logging.getLogger('basicsr').warning(
-                    f'auto_resume: skipping {path}: net_g_{it}.pth is missing in {models}')
+            why = _damaged_network(models, it)
+            if why is not None:
+                logging.getLogger('basicsr').warning(f'auto_resume: skipping {path}: {why}')
                 continue
             opt['path']['resume_state'] = path
             check_resume(opt, state['iter'])
@@ -120,16 +134,16 @@ def _checked(parse: Callable) -> Callable:
 @contextlib.contextmanager
 def _plugin_runner() -> Iterator[None]:
     """For this run only: BasicSR's CUDA-only pieces swapped for device-aware ones, its
-    option parsing followed by the plugin's checks (lists in ``--force_yml``, typos, loss
-    placement), and its training loader for one that resumes exactly.  Nothing of BasicSR
-    is changed outside a run."""
-    import basicsr.models.base_model as base_model
+    option parsing wrapped in the plugin's checks (values, lists in ``--force_yml``, typos,
+    loss placement), its network and state files written atomically and read through the
+    plugin's reader, and its training loader for one that resumes exactly.  Nothing of
+    BasicSR is changed outside a run."""
     import basicsr.train as runner
     import basicsr.utils.options as options
 
-    from ..models.parallel import model_to_device
     from .distributed import init_dist
     from .options import parse_options_with_lists
+    from .swaps import model_swaps, swapped
 
     resumed: dict = {}
 
@@ -139,19 +153,12 @@ def _plugin_runner() -> Iterator[None]:
             resumed.update(epoch=state['epoch'], iter=state['iter'])
         return state
 
-    swaps = [(runner, 'load_resume_state', load_and_note), (options, 'init_dist', init_dist),
-             (runner, 'parse_options', _checked(parse_options_with_lists(runner.parse_options))),
-             (base_model.BaseModel, 'model_to_device', model_to_device),
-             (runner, 'create_train_val_dataloader',
-              _exact_resume_loaders(runner.create_train_val_dataloader, resumed))]
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in swaps]
-    for owner, name, new in swaps:
-        setattr(owner, name, new)
-    try:
+    with swapped([(runner, 'load_resume_state', load_and_note), (options, 'init_dist', init_dist),
+                  (runner, 'parse_options', _checked(parse_options_with_lists(runner.parse_options))),
+                  (runner, 'create_train_val_dataloader',
+                   _exact_resume_loaders(runner.create_train_val_dataloader, resumed)),
+                  *model_swaps()]):
         yield
-    finally:
-        for owner, name, old in originals:
-            setattr(owner, name, old)
 
 
 def main(root_path: str | None = None) -> None:

@@ -8,17 +8,22 @@ name says.  Restoration itself works on RGB floats (see ``perceive_ir_arch.infer
 from __future__ import annotations
 
 import os
+import stat
+import warnings
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .files import replacing
 
-__all__ = ['IMAGE_EXTENSIONS', 'decode_native', 'decode_image', 'read_photo', 'write_photo',
-           'exif_orientation', 'apply_orientation']
+__all__ = ['IMAGE_EXTENSIONS', 'WRITABLE_EXTENSIONS', 'PhotoInfo', 'probe_photo', 'decode_native',
+           'decode_image', 'read_photo', 'regular_file', 'write_photo', 'exif_orientation', 'apply_orientation']
 
 # what a folder scan picks up, for datasets and the command alike
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
+# what an output can be written as (OpenCV has no GIF encoder)
+WRITABLE_EXTENSIONS = IMAGE_EXTENSIONS
 _SIXTEEN_BIT = ('.png', '.tif', '.tiff')
 _ALPHA = ('.png', '.tif', '.tiff', '.webp')
 
@@ -102,17 +107,67 @@ def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(ops[orientation](img))
 
 
-def read_photo(path: str) -> np.ndarray:
+@dataclass(frozen=True)
+class PhotoInfo:
+    width: int
+    height: int
+    frames: int  # pages of a TIFF, frames of an animated GIF / WebP
+
+
+def probe_photo(path: str) -> PhotoInfo | None:
+    """Size and frame count from the file's header, without decoding its pixels (None when
+    the header cannot be told: the decoder then has the last word)."""
+    from PIL import Image
+
+    with warnings.catch_warnings():  # the size is what is asked: PIL's bomb check is ours here
+        warnings.simplefilter('ignore')
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(path) as im:
+                return PhotoInfo(int(im.width), int(im.height), int(getattr(im, 'n_frames', 1) or 1))
+        except Exception:  # noqa: BLE001  (a format or damage PIL cannot read: OpenCV decides)
+            return None
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+
+
+def regular_file(path: str) -> None:
+    """OSError naming ``path`` unless it is a regular file: a named pipe, a device or a
+    socket would block or never end when read."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise OSError(f'cannot read {path!r}: {exc.strerror or exc}') from None
+    if not stat.S_ISREG(mode):
+        kind = ('a folder' if stat.S_ISDIR(mode) else 'a named pipe' if stat.S_ISFIFO(mode)
+                else 'a socket' if stat.S_ISSOCK(mode) else 'a device')
+        raise OSError(f'{path!r} is {kind}, not a regular file')
+
+
+def read_photo(path: str, max_pixels: int | None = None) -> np.ndarray:
     """H x W (grey), H x W x 3 (RGB) or H x W x 4 (RGBA), uint8 / uint16 / float32, upright.
 
-    Raises OSError naming the file when it cannot be read as an image.
+    Raises OSError naming the file when it is not a regular file, holds several frames
+    (an animation, a multi-page TIFF), has more than ``max_pixels`` pixels (checked from
+    its header, before decoding), cannot be read as an image, or has NaN or infinite pixels.
     """
+    regular_file(path)
+    info = probe_photo(path)
+    if info is not None and info.frames > 1:
+        raise OSError(f'{path!r} holds {info.frames} frames (an animation or a multi-page file); only '
+                      'single images are restored: save the frames as separate files first')
+    if info is not None and max_pixels and info.width * info.height > max_pixels:
+        raise OSError(f'{path!r} is {info.width} x {info.height} = {info.width * info.height / 1e6:.0f} MP, '
+                      f'above the {max_pixels / 1e6:.0f} MP limit (--max-pixels); raise it to restore it')
     try:
         with open(path, 'rb') as f:
             content = f.read()
     except OSError as exc:
         raise OSError(f'cannot read {path!r}: {exc.strerror or exc}') from None
     img = decode_native(content, path)
+    if img.dtype.kind == 'f' and not np.isfinite(img).all():
+        bad = int(img.size - np.isfinite(img).sum())
+        raise OSError(f'{path!r} has {bad} NaN or infinite pixel values; replace them before restoring')
     return apply_orientation(img, exif_orientation(path))
 
 
@@ -123,6 +178,9 @@ def write_photo(path: str, img: np.ndarray, jpeg_quality: int = 95) -> None:
     error rather than a silent loss.  The file appears complete or not at all.
     """
     ext = os.path.splitext(path)[1].lower()
+    if ext not in WRITABLE_EXTENSIONS:
+        raise ValueError(f'{path!r}: {ext or "no extension"} cannot be written; '
+                         f'use one of {", ".join(WRITABLE_EXTENSIONS)}')
     if img.dtype == np.uint16 and ext not in _SIXTEEN_BIT:
         raise ValueError(f'{path!r}: 16-bit output needs {", ".join(_SIXTEEN_BIT)}')
     if img.ndim == 3 and img.shape[2] == 4 and ext not in _ALPHA:
