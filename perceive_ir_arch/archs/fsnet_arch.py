@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import register_arch
-from .perceive_ir_arch import pad_to_multiple
+from .layers import pad_to_multiple, window_average
 
 __all__ = ['FSNet']
 
@@ -31,14 +31,9 @@ _WINDOW = 210 / 256  # upstream's AvgPool2d(base_size=210) at train size 256
 
 def box_average(x: torch.Tensor) -> torch.Tensor:
     """Mean over a window of 210/256 of each side, at every position where it fits, edge
-    values repeated outward so the result has the input's size.  From an integral image,
-    as upstream computes it: the cost does not grow with the window."""
+    values repeated outward (upstream's ``AvgPool2d(base_size=210)``)."""
     h, w = x.shape[-2:]
-    k1, k2 = max(min(h, h * 210 // 256), 1), max(min(w, w * 210 // 256), 1)
-    s = F.pad(x.cumsum(-1).cumsum(-2), (1, 0, 1, 0))
-    out = (s[..., k1:, k2:] - s[..., :-k1, k2:] - s[..., k1:, :-k2] + s[..., :-k1, :-k2]) / (k1 * k2)
-    oh, ow = out.shape[-2:]
-    return F.pad(out, ((w - ow) // 2, (w - ow + 1) // 2, (h - oh) // 2, (h - oh + 1) // 2), mode='replicate')
+    return window_average(x, h * 210 // 256, w * 210 // 256)
 
 
 class BasicConv(nn.Module):

@@ -12,7 +12,7 @@ from torch import nn
 __all__ = [
     'ChannelLayerNorm', 'ChannelAttention', 'GatedDconvFFN', 'TransformerBlock',
     'PromptGuidedCrossAttention', 'EnhancedTransformerBlock', 'Downsample', 'Upsample',
-    'gdfn_hidden',
+    'gdfn_hidden', 'pad_to_multiple', 'window_average',
 ]
 
 
@@ -182,3 +182,25 @@ class Upsample(nn.Sequential):
 
     def __init__(self, dim: int, bias: bool = True) -> None:
         super().__init__(nn.Conv2d(dim, dim * 2, 3, padding=1, bias=bias), nn.PixelShuffle(2))
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
+    """Pad H and W at the bottom/right to a multiple; reflect where the image allows it."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    # padding by zero pixels too (a copy of the 3-channel input, negligible): a branch on
+    # the size would be frozen into exported graphs (torch.export, ONNX)
+    mode = 'reflect' if ph < h and pw < w else 'replicate'
+    return F.pad(x, (0, pw, 0, ph), mode=mode), h, w
+
+
+def window_average(x: torch.Tensor, kh: int, kw: int) -> torch.Tensor:
+    """The mean over every kh x kw window that fits, from an integral image (the cost does
+    not grow with the window), its edge values repeated outward to the input's size (the
+    local statistics of TLSC, as NAFNet's and FSNet's publishers compute them)."""
+    h, w = x.shape[-2:]
+    kh, kw = max(min(h, kh), 1), max(min(w, kw), 1)
+    s = F.pad(x.cumsum(-1).cumsum(-2), (1, 0, 1, 0))
+    out = (s[..., kh:, kw:] - s[..., :-kh, kw:] - s[..., kh:, :-kw] + s[..., :-kh, :-kw]) / (kh * kw)
+    oh, ow = out.shape[-2:]
+    return F.pad(out, ((w - ow) // 2, (w - ow + 1) // 2, (h - oh) // 2, (h - oh + 1) // 2), mode='replicate')

@@ -97,7 +97,7 @@ class SS2D(nn.Module):
 class _VSSBlock(nn.Module):
     def __init__(self, dim: int, d_state: int, expand: float) -> None:
         super().__init__()
-        self.ln_1 = nn.LayerNorm(dim, eps=1e-6)
+        self.ln_1 = nn.LayerNorm(dim)  # eps 1e-5: upstream's BasicLayer passes nn.LayerNorm
         self.self_attention = SS2D(dim, d_state, expand=expand)
         self.skip_scale = nn.Parameter(torch.ones(dim))
         self.conv_blk = _CAB(dim)

@@ -7,6 +7,12 @@ simple gate (the product of the two channel halves), simplified channel attentio
 global average through a 1x1), then a gated 1x1 feed-forward; both branches enter the
 residual through learned per-channel scales ``beta`` / ``gamma``.  Images are zero-padded
 at the bottom / right to a multiple of 2^levels and the output is cropped back.
+
+``NAFNetLocal`` is the network the publisher tests GoPro with (TLSC): the same weights, its
+channel attention's global average replaced by a local one whose window is 1.5 times the
+level's size at the training crop (``train_size``, 256), so an image larger than that
+window is attended window by window as the training crops were.  The authors' Perceive-IR
+release builds plain NAFNet for its hard negative; restoring by name uses the local one.
 """
 from __future__ import annotations
 
@@ -17,14 +23,28 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import register_arch
-from .layers import ChannelLayerNorm
+from .layers import ChannelLayerNorm, window_average
 
-__all__ = ['NAFNet', 'NAFBlock']
+__all__ = ['NAFNet', 'NAFNetLocal', 'NAFBlock', 'LocalAverage']
 
 
 def simple_gate(x: torch.Tensor) -> torch.Tensor:
     a, b = x.chunk(2, dim=1)
     return a * b
+
+
+class LocalAverage(nn.Module):
+    """Upstream's ``AvgPool2d`` of ``Local_Base.convert`` (not ``fast_imp``): the global mean
+    while the window covers the input, else ``window_average`` over the window."""
+
+    def __init__(self, kernel: tuple[int, int]) -> None:
+        super().__init__()
+        self.kernel = kernel
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.kernel[0] >= x.shape[-2] and self.kernel[1] >= x.shape[-1]:
+            return x.mean((-2, -1), keepdim=True)
+        return window_average(x, *self.kernel)
 
 
 class NAFBlock(nn.Module):
@@ -90,3 +110,28 @@ class NAFNet(nn.Module):
         for decoder, up, skip in zip(self.decoders, self.ups, reversed(skips)):
             x = decoder(up(x) + skip)
         return (self.ending(x) + inp)[..., :h, :w]
+
+
+@register_arch
+class NAFNetLocal(NAFNet):
+    """NAFNet with the publisher's local statistics (TLSC) for testing; ``train_size``: the
+    training input (N, C, H, W) whose 1.5 times sets each level's window."""
+
+    def __init__(self, img_channel: int = 3, width: int = 16, middle_blk_num: int = 1,
+                 enc_blk_nums: Sequence[int] = (), dec_blk_nums: Sequence[int] = (),
+                 train_size: Sequence[int] = (1, 3, 256, 256)) -> None:
+        super().__init__(img_channel, width, middle_blk_num, enc_blk_nums, dec_blk_nums)
+        th, tw = int(train_size[-2]), int(train_size[-1])
+        base = (int(th * 1.5), int(tw * 1.5))
+
+        def localise(blocks: nn.Sequential, level: int) -> None:
+            # the level's size at the training crop, times 1.5 (as upstream's conversion pass)
+            kernel = ((th // 2 ** level) * base[0] // th, (tw // 2 ** level) * base[1] // tw)
+            for block in blocks:
+                block.sca[0] = LocalAverage(kernel)
+
+        for level, blocks in enumerate(self.encoders):
+            localise(blocks, level)
+        localise(self.middle_blks, len(self.encoders))
+        for i, blocks in enumerate(self.decoders):
+            localise(blocks, len(self.decoders) - 1 - i)

@@ -12,12 +12,11 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..registry import register_arch
 from ..backbones.frozen import HoldsFrozen
-from .layers import Downsample, EnhancedTransformerBlock, TransformerBlock, Upsample
+from .layers import Downsample, EnhancedTransformerBlock, TransformerBlock, Upsample, pad_to_multiple
 from .degradation_encoder import build_degradation_encoder
 from ..backbones.dinov2 import build_semantic_encoder
 
@@ -28,17 +27,7 @@ _BYTES_PER_PIXEL_PER_DIM = 128  # fp32 inference, see inference_bytes
 # checkpointing; 22 block-weight units); 16-bit autocast keeps half
 _TRAIN_BYTES = {False: 127.0, True: 5.76}
 
-__all__ = ['PerceiveIR', 'PromptGuidanceModule', 'pad_to_multiple']
-
-
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
-    """Pad H and W at the bottom/right to a multiple; reflect where the image allows it."""
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    # padding by zero pixels too (a copy of the 3-channel input, negligible): a branch on
-    # the size would be frozen into exported graphs (torch.export, ONNX)
-    mode = 'reflect' if ph < h and pw < w else 'replicate'
-    return F.pad(x, (0, pw, 0, ph), mode=mode), h, w
+__all__ = ['PerceiveIR', 'PromptGuidanceModule']
 
 
 class PromptGuidanceModule(nn.Module):

@@ -21,54 +21,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import register_arch
-from .layers import ChannelLayerNorm, TransformerBlock
-from .perceive_ir_arch import pad_to_multiple
+from .layers import pad_to_multiple
+from .restormer import PatchEmbed, Resample, RestormerBlock, restormer_blocks
 
 __all__ = ['PromptIR']
-
-
-class _Norm(nn.Module):
-    """Restormer's LayerNorm wrapper: the norm's weights live under ``body``."""
-
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.body = ChannelLayerNorm(dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-
-class _Block(TransformerBlock):
-    """Restormer's transformer block with upstream's names (norm1.body, attn, norm2.body, ffn)."""
-
-    def __init__(self, dim: int, heads: int, expansion: float, bias: bool) -> None:
-        super().__init__(dim, heads, expansion, bias)
-        self.norm1, self.norm2 = _Norm(dim), _Norm(dim)
-
-
-def _blocks(n: int, dim: int, heads: int, expansion: float, bias: bool) -> nn.Sequential:
-    return nn.Sequential(*[_Block(dim, heads, expansion, bias) for _ in range(n)])
-
-
-class _Resample(nn.Module):
-    """conv3x3 (no bias) then pixel (un)shuffle; weights under ``body.0``."""
-
-    def __init__(self, dim: int, up: bool) -> None:
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(dim, dim * 2 if up else dim // 2, 3, padding=1, bias=False),
-                                  nn.PixelShuffle(2) if up else nn.PixelUnshuffle(2))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-
-class _PatchEmbed(nn.Module):
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.proj = nn.Conv2d(3, dim, 3, padding=1, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x)
 
 
 class PromptGenBlock(nn.Module):
@@ -111,7 +67,7 @@ class PromptIR(nn.Module):
                              'is provided')
         n, h, e, b = num_blocks, heads, ffn_expansion_factor, bias
         p1, p2, p3 = prompt_dims
-        self.patch_embed = _PatchEmbed(dim)
+        self.patch_embed = PatchEmbed(dim)
         self.decoder = decoder
         # prompts for levels 1-3, read from the features they are mixed into
         self.prompt1 = PromptGenBlock(p1, prompt_len, prompt_sizes[0], dim * 2)
@@ -123,35 +79,35 @@ class PromptIR(nn.Module):
         self.chnl_reduce2 = nn.Conv2d(p2, p2, 1, bias=b)
         self.chnl_reduce3 = nn.Conv2d(p3, p3 * 4 // 5, 1, bias=b)
         self.reduce_noise_channel_1 = nn.Conv2d(dim + p1, dim, 1, bias=b)
-        self.encoder_level1 = _blocks(n[0], dim, h[0], e, b)
-        self.down1_2 = _Resample(dim, up=False)
+        self.encoder_level1 = restormer_blocks(n[0], dim, h[0], e, b)
+        self.down1_2 = Resample(dim, up=False)
         self.reduce_noise_channel_2 = nn.Conv2d(dim * 2 + p2, dim * 2, 1, bias=b)
-        self.encoder_level2 = _blocks(n[1], dim * 2, h[1], e, b)
-        self.down2_3 = _Resample(dim * 2, up=False)
+        self.encoder_level2 = restormer_blocks(n[1], dim * 2, h[1], e, b)
+        self.down2_3 = Resample(dim * 2, up=False)
         self.reduce_noise_channel_3 = nn.Conv2d(dim * 4 + p3 * 4 // 5, dim * 4, 1, bias=b)
-        self.encoder_level3 = _blocks(n[2], dim * 4, h[2], e, b)
-        self.down3_4 = _Resample(dim * 4, up=False)
-        self.latent = _blocks(n[3], dim * 8, h[3], e, b)
+        self.encoder_level3 = restormer_blocks(n[2], dim * 4, h[2], e, b)
+        self.down3_4 = Resample(dim * 4, up=False)
+        self.latent = restormer_blocks(n[3], dim * 8, h[3], e, b)
         # the prompted latent is reduced to dim * 4 before upsampling (upstream's widths)
-        self.up4_3 = _Resample(dim * 4, up=True)
+        self.up4_3 = Resample(dim * 4, up=True)
         self.reduce_chan_level3 = nn.Conv2d(dim * 6, dim * 4, 1, bias=b)
-        self.noise_level3 = _Block(dim * 8 + p3, h[2], e, b)
+        self.noise_level3 = RestormerBlock(dim * 8 + p3, h[2], e, b)
         self.reduce_noise_level3 = nn.Conv2d(dim * 8 + p3, dim * 4, 1, bias=b)
-        self.decoder_level3 = _blocks(n[2], dim * 4, h[2], e, b)
-        self.up3_2 = _Resample(dim * 4, up=True)
+        self.decoder_level3 = restormer_blocks(n[2], dim * 4, h[2], e, b)
+        self.up3_2 = Resample(dim * 4, up=True)
         self.reduce_chan_level2 = nn.Conv2d(dim * 4, dim * 2, 1, bias=b)
-        self.noise_level2 = _Block(dim * 4 + p2, h[2], e, b)
+        self.noise_level2 = RestormerBlock(dim * 4 + p2, h[2], e, b)
         self.reduce_noise_level2 = nn.Conv2d(dim * 4 + p2, dim * 4, 1, bias=b)
-        self.decoder_level2 = _blocks(n[1], dim * 2, h[1], e, b)
-        self.up2_1 = _Resample(dim * 2, up=True)
-        self.noise_level1 = _Block(dim * 2 + p1, h[2], e, b)
+        self.decoder_level2 = restormer_blocks(n[1], dim * 2, h[1], e, b)
+        self.up2_1 = Resample(dim * 2, up=True)
+        self.noise_level1 = RestormerBlock(dim * 2 + p1, h[2], e, b)
         self.reduce_noise_level1 = nn.Conv2d(dim * 2 + p1, dim * 2, 1, bias=b)
-        self.decoder_level1 = _blocks(n[0], dim * 2, h[0], e, b)
-        self.refinement = _blocks(num_refinement_blocks, dim * 2, h[0], e, b)
+        self.decoder_level1 = restormer_blocks(n[0], dim * 2, h[0], e, b)
+        self.refinement = restormer_blocks(num_refinement_blocks, dim * 2, h[0], e, b)
         self.output = nn.Conv2d(dim * 2, out_channels, 3, padding=1, bias=b)
 
     @staticmethod
-    def _prompted(x: torch.Tensor, prompt: PromptGenBlock, block: _Block, reduce: nn.Conv2d) -> torch.Tensor:
+    def _prompted(x: torch.Tensor, prompt: PromptGenBlock, block: RestormerBlock, reduce: nn.Conv2d) -> torch.Tensor:
         return reduce(block(torch.cat([x, prompt(x)], dim=1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

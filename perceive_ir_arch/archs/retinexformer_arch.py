@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import register_arch
-from .perceive_ir_arch import pad_to_multiple
+from .layers import pad_to_multiple
 
 __all__ = ['RetinexFormer']
 

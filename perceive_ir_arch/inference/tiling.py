@@ -87,7 +87,7 @@ def restore_tiles_alone(run: Callable[[torch.Tensor], torch.Tensor], x: torch.Te
     computes its guidance from the padded tile; the outputs are cropped, clamped to [0, 1]
     and overlaps averaged with equal weights.
     """
-    from ..archs.perceive_ir_arch import pad_to_multiple
+    from ..archs.layers import pad_to_multiple
 
     h, w = x.shape[-2:]
     out = torch.zeros(x.shape[:2] + (h, w), dtype=torch.float32, device=x.device)
