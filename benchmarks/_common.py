@@ -78,6 +78,7 @@ def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None, ext
     from basicsr.archs import build_network
 
     from perceive_ir_arch.archs import CLIPQualityPerceiver
+    from perceive_ir_arch.losses.proxy import proxy_spec
     from perceive_ir_arch.data.tasks import TASKS
 
     opt['network_g']['semantic_pretrained'] = None
@@ -96,6 +97,7 @@ def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None, ext
         dpl['probe_crops'] = 1  # the probe is an epoch-level cost, not a step's
         dpl['external_proxies'] = external
         for i, proxy in enumerate(dpl.get('proxies') or []):
+            proxy = dpl['proxies'][i] = proxy_spec(proxy, f'proxies[{i}]')  # a model of the table, filled in
             if proxy.get('external') and not external:
                 continue
             if proxy['network']['type'] == 'PerceiveIR':

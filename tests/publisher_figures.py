@@ -18,7 +18,9 @@ sorted ``name:shape`` list of the published configuration.
   ``basicsr/models/archs/NAFNet_arch.py`` (``train_size`` (1, 3, 16, 16)); Retinexformer:
   caiyuanhao1998/Retinexformer ad5c0918b94b ``basicsr/models/archs/RetinexFormer_arch.py``;
   MambaIR: csguoh/MambaIR 33d7b3460c46 ``basicsr/archs/mambair_arch.py``, mamba_ssm's
-  ``selective_scan_fn`` stood in by a float64 sequential scan written from Mamba's recurrence.
+  ``selective_scan_fn`` stood in by a float64 sequential scan written from Mamba's recurrence;
+  ``MambaIR.partition``: the ``test`` method of its ``basicsr/models/mambair_model.py`` (its
+  partitioned evaluation) run on a small convolutional network at three sizes.
 """
 from __future__ import annotations
 
@@ -212,4 +214,30 @@ FIGURES = {'AdaIR': {'full': {'params': 28784824, 'keys': 587, 'crc': 2568664838
                                 '168': -0.6556684374809265,
                                 '252': 0.7736790776252747,
                                 '336': -0.4041576087474823,
-                                '503': 0.21751195192337036}}}}
+                                '503': 0.21751195192337036}}},
+ 'MambaIR.partition': {'network': 'Conv2d(3, 8, 5, padding=2), Tanh, Conv2d(8, 3, 5, padding=2), fill scale 0.3',
+   'inputs': 'image(h, w, seed=h)',
+   'out': {'150x170': {'sum': -80508.54917395115,
+                       'abs_sum': 148399.29893374443,
+                       'values': {'0': -2.3388991355895996,
+                                  '10928': -5.79733943939209,
+                                  '25500': 0.08652317523956299,
+                                  '38250': 1.43500554561615,
+                                  '51000': -1.5895617008209229,
+                                  '76499': 2.4367265701293945}},
+           '430x260': {'sum': -347412.2860223055,
+                       'abs_sum': 650214.9884858727,
+                       'values': {'0': 0.5320147275924683,
+                                  '47914': -3.2987022399902344,
+                                  '111800': -1.7832599878311157,
+                                  '167700': 0.6174765825271606,
+                                  '223600': -0.5860967040061951,
+                                  '335399': -1.681614637374878}},
+           '605x401': {'sum': -747505.2660373002,
+                       'abs_sum': 1410906.6641399413,
+                       'values': {'0': -1.8004430532455444,
+                                  '103973': -1.82988703250885,
+                                  '242605': 0.32425516843795776,
+                                  '363907': -3.0668652057647705,
+                                  '485210': -1.8560271263122559,
+                                  '727814': -0.10436561703681946}}}}}

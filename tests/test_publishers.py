@@ -82,3 +82,15 @@ def test_adairs_frequency_block_matches_where_its_mask_is_not_empty():
         _close(figures(high), bands['high'])
         _close(figures(low), bands['low'])
         _close(figures(block(img, y)), ref['out'])
+
+
+def test_mambairs_partitioned_test_is_the_publishers():
+    from perceive_ir_arch.inference.tiling import restore_partitioned
+
+    ref = FIGURES['MambaIR.partition']
+    net = fill(torch.nn.Sequential(torch.nn.Conv2d(3, 8, 5, padding=2), torch.nn.Tanh(),
+                                   torch.nn.Conv2d(8, 3, 5, padding=2)), 0.3)
+    for size, theirs in ref['out'].items():  # one part; 3 x 2 parts with padding; 4 x 3 parts
+        h, w = map(int, size.split('x'))
+        with torch.no_grad():
+            _close(figures(restore_partitioned(net, image(h, w, seed=h), torch.device('cpu'))), theirs)

@@ -76,12 +76,15 @@ def weights(tmp_path_factory):
     import yaml
     from basicsr.archs import build_network
 
+    from perceive_ir_arch.losses.proxy import proxy_spec
+
     root = tmp_path_factory.mktemp('weights')
     pf.write_dinov2_timm(str(root / 'dinov2_tiny.safetensors'), pf.dinov2_state(**pf.TINY_DINOV2))
     pf.write_openai_torchscript(str(root / 'clip_clip_tiny.pt'), pf.clip_model())  # OpenAI's format
     pf.write_vgg16(str(root / 'vgg16-397923af.pth'))
     with open(os.path.join(REPO, 'options', 'perceive_ir_5task.yml')) as f:
-        listed = {p['name']: p['network'] for p in yaml.safe_load(f)['train']['dpl_opt']['proxies']}
+        listed = {p['name']: proxy_spec(p, p['name'])['network']
+                  for p in yaml.safe_load(f)['train']['dpl_opt']['proxies']}
     for name, tiny, filename in PEERS:
         state = build_network(dict(listed[name], **tiny)).state_dict()
         if filename == 'model.ckpt':  # PyTorch Lightning, the module under net.

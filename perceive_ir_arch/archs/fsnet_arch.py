@@ -26,7 +26,6 @@ from .layers import pad_to_multiple, window_average
 
 __all__ = ['FSNet']
 
-_WINDOW = 210 / 256  # upstream's AvgPool2d(base_size=210) at train size 256
 
 
 def box_average(x: torch.Tensor) -> torch.Tensor:

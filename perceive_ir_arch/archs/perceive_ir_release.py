@@ -14,12 +14,15 @@ the ``config`` the release saves beside them.  Containers (``read_release``):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import torch
 
 from ..backbones.dinov2 import SEMANTIC_ENCODERS
+from ..pretrained import PretrainedFileError, TrainedWeights
+from ..pretrained.identify import count_indices
+from ..pretrained.trained import register_container
 
 __all__ = ['ReleaseFile', 'is_release_state', 'release_to_perceive_ir', 'read_release', 'RELEASE_TASKS']
 
@@ -45,7 +48,6 @@ _FFN = (
     (r'ffn\.depthwise\.(weight|bias)', r'ffn.dwconv.\1'),
     (r'ffn\.project_out\.(weight|bias)', r'ffn.project_out.\1'),
 )
-_MDTA = {'temperature': 'temperature', 'qkv': 'qkv', 'qkv_dw': 'qkv_dwconv', 'project': 'project_out'}
 
 # inside a transformer block (TB)
 _tb = _sub((
@@ -137,11 +139,6 @@ def release_to_perceive_ir(state: Mapping[str, torch.Tensor]) -> dict[str, torch
     return out
 
 
-def _count(state: Mapping[str, Any], pattern: str) -> int:
-    rx = re.compile(pattern)
-    return len({m[1] for k in state if (m := rx.match(k))})
-
-
 @dataclass
 class ReleaseFile:
     """What a release file holds, in this project's terms."""
@@ -151,7 +148,6 @@ class ReleaseFile:
     tasks: tuple[str, ...] | None = None   # stage 2: config data.tasks
     heldout_fold: int | None = None        # medium: the fold it never saw
     iteration: int | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
         n = self.network
@@ -170,7 +166,7 @@ def _implied_network(state: Mapping[str, torch.Tensor], guided: bool) -> dict[st
     """The network_g block of a release state dict (release names), from its tensors."""
     dim = int(state['embed.weight'].shape[0])
     latent = r'latent\.blocks\.(\d+)\.' if guided else r'latent\.(\d+)\.'
-    blocks = [_count(state, rf'encoder{n}\.(\d+)\.') for n in (1, 2, 3)] + [_count(state, latent)]
+    blocks = [count_indices(state, rf'encoder{n}\.(\d+)\.') for n in (1, 2, 3)] + [count_indices(state, latent)]
     latent0 = 'latent.blocks.0.mdta.temperature' if guided else 'latent.0.attention.temperature'
     heads = [int(state[f'encoder{n}.0.attention.temperature'].shape[0]) for n in (1, 2, 3)]
     heads.append(int(state[latent0].shape[0]))
@@ -178,7 +174,7 @@ def _implied_network(state: Mapping[str, torch.Tensor], guided: bool) -> dict[st
     if hidden2 != 2 * int(dim * 2.66):
         raise ValueError(f'its feed-forward width {hidden2} is not the release\'s 2 x int({dim} x 2.66)')
     net = dict(type='PerceiveIR', dim=dim, num_blocks=blocks,
-               num_refinement_blocks=_count(state, r'refinement\.(\d+)\.'), heads=heads,
+               num_refinement_blocks=count_indices(state, r'refinement\.(\d+)\.'), heads=heads,
                ffn_expansion_factor=2.66, bias=True)
     if not guided:
         return dict(net, semantic_guidance=False, degradation_guidance=False)
@@ -247,5 +243,20 @@ def read_release(data: Any) -> ReleaseFile | None:
                          'iteration and config; this one has ' + ', '.join(map(str, data)) + '), so '
                          'which tasks it was trained for cannot be told')
     tasks = _check_config(data['config'], network)
-    return ReleaseFile('stage2', params, network, tasks=tasks, iteration=iteration,
-                       meta={'name': (data['config'] or {}).get('name')})
+    return ReleaseFile('stage2', params, network, tasks=tasks, iteration=iteration)
+
+
+def _read_release_file(data: Any, path: str, option: str) -> TrainedWeights | None:
+    """The release's containers for ``read_trained``: the network they imply, renamed."""
+    try:
+        found = read_release(data)
+    except ValueError as exc:
+        raise PretrainedFileError(f"{option}: {path} is a file of the authors' Perceive-IR release, "
+                                  f'but {exc}') from None
+    if found is None:
+        return None
+    return TrainedWeights(found.params, found.describe(), 'release', found.network,
+                          tasks=found.tasks, heldout_fold=found.heldout_fold)
+
+
+register_container('the authors\' release', _read_release_file)

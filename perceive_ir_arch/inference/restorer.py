@@ -39,8 +39,11 @@ _HALF = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 #   whole_image: every tile guided by the whole image, raised-cosine blending (this project)
 #   release: the authors' evaluator: 256-px tiles, 32 overlap, each reflect-padded to a
 #            multiple of 8 and guided by itself, plain averaging, bf16 on a GPU
-PROTOCOLS = ('whole_image', 'release')
+#   partition: MambaIR's test: (side // 200 + 1) parts per side, each restored alone with
+#            a tenth of overlap, its own part kept
+PROTOCOLS = ('whole_image', 'release', 'partition')
 _RELEASE_TILE, _RELEASE_OVERLAP = 256, 32
+_PARTITION = 200
 Image = TypeVar('Image')
 
 
@@ -99,6 +102,8 @@ class Restorer:
         """The tile size used for an image of this size, None for the whole image at once."""
         if self.protocol == 'release':
             return self.tile  # every image in tiles, a small one as one padded tile
+        if self.protocol == 'partition':
+            return _PARTITION
         if self.tile is not None:
             return self.tile if max(height, width) > self.tile else None
         size = 2 if self.dtype is not None else 4
@@ -134,6 +139,8 @@ class Restorer:
             if self.protocol == 'release':
                 out = tiling.restore_tiles_alone(self._run, one.cpu(), tile, self.overlap, self.device,
                                                   progress=progress)
+            elif self.protocol == 'partition':
+                out = tiling.restore_partitioned(self._run, one.cpu(), self.device, _PARTITION, progress)
             elif tile is None:
                 out = self._run(one.to(self.device))
             else:
@@ -146,7 +153,18 @@ class Restorer:
             outs.append(_checked_output(out.float(), one).clamp_(0, 1).to(where))
         return outs[0] if len(outs) == 1 else torch.cat(outs)
 
+    def set_task(self, task: str) -> None:
+        """For networks that restore with a task input (InstructIR by name): the task of the
+        next images; others need none and ignore it."""
+        if hasattr(self.net, 'set_task'):
+            self.net.set_task(task)
+
+    def needs_task(self) -> bool:
+        return bool(getattr(self.net, 'needs_task', lambda: False)())
+
     def count_tiles(self, height: int, width: int) -> int:
+        if self.protocol == 'partition':
+            return len(tiling.partition_slices(height, width, _PARTITION)[2])
         tile = self.plan(height, width)
         return 1 if tile is None else sum(1 for _ in tiling.tiles(height, width, tile, self.overlap))
 
@@ -211,7 +229,8 @@ def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
                     device: str | torch.device = 'auto', half: str | None = None,
                     tile: int | None = None, tile_overlap: int = 32,
                     max_memory: int | str | None = None, semantic_weights: str | None = None,
-                    param_key: str | None = None, protocol: str = 'whole_image') -> Restorer:
+                    param_key: str | None = None, protocol: str | None = None,
+                    task: str | None = None) -> Restorer:
     """A ``Restorer`` for a restorer file (``save_restorer`` / ``perceive-ir pack``) or a
     BasicSR ``net_g_*.pth`` with the option file ``opt`` that built it.
 
@@ -225,12 +244,23 @@ def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
         semantic_weights: the DINOv2 file for a restorer trained with the real encoder;
             default: found by the lookup rule of ``perceive_ir_arch.pretrained.locate``
             ($PERCEIVE_IR_WEIGHTS, the Hugging Face hub cache, torch hub's checkpoints).
-        protocol: 'whole_image' (tiles guided by the whole image, blended) or 'release'
+        protocol: 'whole_image' (tiles guided by the whole image, blended), 'release'
             (the authors' evaluator: 256-px tiles with 32 overlap unless ``tile`` /
-            ``tile_overlap`` say otherwise, each guided by itself, averaged; bf16 on a GPU).
+            ``tile_overlap`` say otherwise, each guided by itself, averaged; bf16 on a GPU)
+            or 'partition' (MambaIR's test); default: a model's publisher's, else whole_image.
+        task: the task restored, for models that take it as an input (instructir_7d).
 
-    ``weights`` may also be a file of the authors' release (``AIO-3D.pth``) or the name of
-    one in ``PRETRAINED_PARTS`` (``perceive_ir_3task``), found by the lookup rule.
+    ``weights`` may also be a model of the table (``list_models()``: ``adair_3task``,
+    ``promptir_allinone``, ...), a file of the authors' release (``AIO-3D.pth``) or the name
+    of a published file (``PRETRAINED_PARTS``), found by the lookup rule.
     """
+    from ..zoo import MODELS
+
+    entry = MODELS.get(weights) if isinstance(weights, str) else None
+    if protocol is None:
+        protocol = entry.protocol.restore if entry is not None else 'whole_image'
     net = network_from_file(weights, opt, semantic_weights, param_key)
-    return Restorer(net, select_device(device), half, tile, tile_overlap, max_memory, protocol)
+    restorer = Restorer(net, select_device(device), half, tile, tile_overlap, max_memory, protocol)
+    if task is not None:
+        restorer.set_task(task)
+    return restorer

@@ -8,15 +8,18 @@ option file that built them.
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping
 
 import torch
 from torch import nn
 
-from ..pretrained import load_trained, locate, read_trained
+from ..pretrained import PretrainedFileError, TrainedWeights, describe, load_trained, locate, read_trained
+from ..pretrained.trained import register_container
 from ..registry import network_options
 from ..utils.files import atomic_torch_save
 from ..utils.yaml_file import read_yaml
+from ..zoo import MODELS, create_network, model_entry, model_network
 
 __all__ = ['FORMAT', 'save_restorer', 'network_from_file', 'read_options']
 
@@ -32,15 +35,20 @@ def save_restorer(path: str, net: nn.Module, network_opt: Mapping[str, Any] | No
     """Write a restorer file: ``network_opt`` (a BasicSR ``network_g`` block; PerceiveIR
     knows its own), ``params`` (default: ``net.state_dict()``) and the semantic encoder's
     identity.  Atomic: an interrupted save leaves no file."""
-    opt = dict(network_opt) if network_opt is not None else network_options(net)
+    # a model of the table (a list output, a task input) says what it is and how it restores
+    record = net.restorer_record() if hasattr(net, 'restorer_record') else {}
+    opt = dict(network_opt) if network_opt is not None else dict(record.get('network') or network_options(net))
     if 'type' not in opt:
         raise ValueError(f'save_restorer: network_opt for {type(net).__name__} has no type')
     opt.pop('semantic_pretrained', None)  # a path on this machine; the identity goes instead
     # a network whose frozen parts are outside its state_dict says which they are
     semantic = net.semantic_identity() if hasattr(net, 'semantic_identity') else None
     state = params if params is not None else net.state_dict()
-    atomic_torch_save({'format': FORMAT, 'version': _VERSION, 'network': opt, 'semantic': semantic,
-                       'params': {k: v.detach().cpu() for k, v in state.items()}}, path)
+    contents = {'format': FORMAT, 'version': _VERSION, 'network': opt, 'semantic': semantic,
+                'params': {k: v.detach().cpu() for k, v in state.items()}}
+    if record.get('model'):
+        contents['model'] = record['model']
+    atomic_torch_save(contents, path)
 
 
 def read_options(opt: str | Mapping[str, Any], option: str = 'opt') -> dict:
@@ -71,6 +79,20 @@ def restorer_contents(data: Mapping[str, Any]) -> tuple[dict, dict, dict | None]
     return network_opt, params, data.get('semantic')
 
 
+def _read_restorer_file(data: Any, path: str, option: str) -> TrainedWeights | None:
+    """The restorer-file container for ``read_trained``."""
+    if not (isinstance(data, Mapping) and data.get('format') == FORMAT):
+        return None
+    try:
+        network, params, semantic = restorer_contents(data)
+    except ValueError as exc:
+        raise PretrainedFileError(f'{option}: {path} is a perceive-ir restorer file, but {exc}') from None
+    return TrainedWeights(params, describe(data), 'restorer', network, semantic, model=data.get('model'))
+
+
+register_container('perceive-ir restorer', _read_restorer_file)
+
+
 def network_from_file(weights: str, opt: str | Mapping[str, Any] | None = None,
                  semantic_weights: str | None = None, param_key: str | None = None,
                  flags: Mapping[str, str] | None = None) -> nn.Module:
@@ -85,6 +107,12 @@ def network_from_file(weights: str, opt: str | Mapping[str, Any] | None = None,
     from ..registry import build_network
 
     name = {'weights': 'weights', 'opt': 'opt', 'semantic_weights': 'semantic_weights', **(flags or {})}
+    entry = MODELS.get(weights) if isinstance(weights, str) and not os.path.isfile(weights) else None
+    if entry is not None and opt is not None:
+        raise ValueError(f'{name["weights"]}: {weights} is a model of the table, which says its network; '
+                         f'leave out {name["opt"]}')
+    if entry is not None and entry.network is not None:
+        return create_network(weights, option=name['weights'])
     trained = read_trained(str(weights), name['weights'], param_key)
     encoder = None
     if trained.network is not None:  # the file says what it is
@@ -114,7 +142,10 @@ def network_from_file(weights: str, opt: str | Mapping[str, Any] | None = None,
                            _semantic_encoder(network_opt, encoder_name, given, 'network_g.semantic_pretrained'))
     net = build_network(network_opt)
     del encoder  # the network holds the shared encoder now
-    return load_trained(net, trained, name['weights'], str(weights)).eval()
+    net = load_trained(net, trained, name['weights'], str(weights))
+    if trained.model is not None:  # a packed model of the table restores as that model
+        net = model_network(model_entry(trained.model, name['weights']), net)
+    return net.eval()
 
 
 def _agrees(in_file: Mapping[str, Any], given: Mapping[str, Any], weights: str, opt: Any,

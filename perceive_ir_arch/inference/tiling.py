@@ -13,7 +13,8 @@ from typing import Callable, Iterator
 
 import torch
 
-__all__ = ['tile_starts', 'blend_window', 'tiles', 'restore_tiled', 'restore_tiles_alone', 'tile_for_budget']
+__all__ = ['tile_starts', 'blend_window', 'tiles', 'restore_tiled', 'restore_tiles_alone', 'tile_for_budget',
+           'partition_slices', 'restore_partitioned']
 
 
 def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
@@ -106,3 +107,47 @@ def tile_for_budget(bytes_per_pixel: int, budget: int, multiple: int = 16, minim
     """The largest square tile (a multiple of ``multiple``) that fits ``budget``."""
     side = int(math.sqrt(budget / max(bytes_per_pixel, 1))) // multiple * multiple
     return max(side, minimum)
+
+
+def partition_slices(h: int, w: int, part: int = 200) -> tuple[int, int, list[tuple[slice, slice, slice, slice]]]:
+    """MambaIR's test partition of an h x w image (after its reflect padding): the padded
+    size, and per part (rows read, columns read, rows kept of the part's output, columns
+    kept): ``side // part + 1`` parts per side, each read with a tenth of a part's size
+    of overlap on its inner sides and written back without it."""
+    nh, nw = h // part + 1, w // part + 1
+    hp, wp = h + (-h) % nh, w + (-w) % nw
+    sh, sw = hp // nh, wp // nw
+    shave_h, shave_w = sh // 10, sw // 10
+
+    def read(i: int, n: int, size: int, shave: int) -> slice:
+        return slice(i * size - (shave if i > 0 else 0), (i + 1) * size + (shave if i < n - 1 else 0))
+
+    cuts = []
+    for i in range(nh):
+        for j in range(nw):
+            keep_h = slice(shave_h if i > 0 else 0, (shave_h if i > 0 else 0) + sh)
+            keep_w = slice(shave_w if j > 0 else 0, (shave_w if j > 0 else 0) + sw)
+            cuts.append((read(i, nh, sh, shave_h), read(j, nw, sw, shave_w), keep_h, keep_w))
+    return hp, wp, cuts
+
+
+@torch.no_grad()
+def restore_partitioned(run: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, device: torch.device,
+                        part: int = 200, progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    """MambaIR's test (``MambaIRModel.test``): reflect-pad so each side splits evenly into
+    ``side // part + 1`` parts, restore every part with its overlap alone, keep its own part."""
+    import torch.nn.functional as F
+
+    h, w = x.shape[-2:]
+    hp, wp, cuts = partition_slices(h, w, part)
+    padded = F.pad(x, (0, wp - w, 0, hp - h), mode='reflect') if (hp, wp) != (h, w) else x
+    out = torch.zeros(x.shape[:2] + (hp, wp), dtype=torch.float32, device=x.device)
+    nh, nw = h // part + 1, w // part + 1
+    sh, sw = hp // nh, wp // nw
+    for k, (rows, cols, keep_h, keep_w) in enumerate(cuts):
+        i, j = divmod(k, nw)
+        restored = run(padded[..., rows, cols].to(device)).float().to(x.device)
+        out[..., i * sh:(i + 1) * sh, j * sw:(j + 1) * sw] = restored[..., keep_h, keep_w]
+        if progress is not None:
+            progress(1)
+    return out[..., :h, :w]

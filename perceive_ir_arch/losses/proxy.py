@@ -11,10 +11,10 @@ from torch import nn
 from ..backbones.frozen import freeze
 from ..data.tasks import TASKS
 
-__all__ = ['Proxy', 'PROXY_KEYS']
+__all__ = ['Proxy', 'PROXY_KEYS', 'proxy_spec']
 
-PROXY_KEYS = ('network', 'checkpoint', 'checkpoints', 'param_key', 'tasks', 'sigmas', 'task_inputs',
-               'output', 'name', 'external')
+PROXY_KEYS = ('model', 'network', 'checkpoint', 'checkpoints', 'param_key', 'tasks', 'sigmas', 'task_inputs',
+              'output', 'name', 'external')
 
 
 class Proxy(nn.Module):
@@ -30,6 +30,9 @@ class Proxy(nn.Module):
     input (InstructIR's fixed task vectors).  ``output``: the element of a list output.
     ``external: true`` marks another project's network (dropped by ``external_proxies: false``).
     Files may be named by their ``PRETRAINED_PARTS`` name (the lookup rule finds them).
+    ``model: NAME`` (a model of the table, ``perceive-ir models``) gives the network, the
+    checkpoint, the task inputs and the output index; keys written beside it override them
+    (``network`` key by key).
     The network runs on the samples it handles only; the others keep the degraded image
     (their weight m_k is 0).
     """
@@ -41,7 +44,7 @@ class Proxy(nn.Module):
         from ..pretrained import load_network_file, resolve_weights
         from ..utils.suggest import did_you_mean
 
-        spec = dict(spec)
+        spec = proxy_spec(spec, where)
         unknown = set(spec) - set(PROXY_KEYS)
         if unknown:
             hints = ''.join(did_you_mean(k, PROXY_KEYS) for k in sorted(unknown))
@@ -159,3 +162,22 @@ class Proxy(nn.Module):
                 ids = None if task_id is None else task_id.to(lq.device)[pick]
                 out[pick] = self._run(net, lq[pick], ids)
         return out.clamp(0, 1)
+
+
+def proxy_spec(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    """A proxy's options with the table's entry of ``model`` filled in under what is written."""
+    spec = dict(spec)
+    if 'model' not in spec:
+        return spec
+    from ..zoo import model_entry
+
+    entry = model_entry(spec.pop('model'), f'{where}.model')
+    if entry.network is None:
+        raise ValueError(f'{where}.model: {entry.name} is described by its file; give network and checkpoint')
+    filled = {'network': dict(entry.network), 'checkpoint': entry.weights, 'name': entry.name, 'external': True}
+    if entry.task_inputs is not None:
+        filled['task_inputs'] = entry.task_inputs
+    if entry.output is not None:
+        filled['output'] = entry.output
+    network = {**filled['network'], **(spec.pop('network', None) or {})}
+    return {**filled, **spec, 'network': network}

@@ -13,6 +13,7 @@ from basicsr.utils import get_root_logger
 from basicsr.utils.dist_util import master_only
 
 from ..registry import check_types, register_model, remember_options
+from ..zoo import model_network, named_model, with_named_model
 from .parallel import model_to_device
 from ..utils.files import atomic_torch_save
 from . import checkpoints
@@ -54,9 +55,13 @@ class PerceiveIRModel(SRModel):
     """
 
     def __init__(self, opt: dict) -> None:
+        entry = named_model(opt)  # path.pretrain_network_g: a model of the table, by name
+        opt = with_named_model(opt)
         check_types(opt)  # "did you mean" for a mistyped registered name, before anything is built
         super().__init__(opt)
         remember_options(self.get_bare_model(self.net_g), opt['network_g'])  # packs like the plugin's own
+        if entry is not None and not self.is_train:  # restores as the model (a list output, a task input)
+            self.net_g = model_network(entry, self.net_g)
 
     def init_training_settings(self) -> None:
         self.best: dict | None = None  # {'psnr': mean validation PSNR, 'iter': ...}
@@ -196,6 +201,8 @@ class PerceiveIRModel(SRModel):
 
     def feed_data(self, data: dict) -> None:
         super().feed_data(data)
+        if hasattr(self.net_g, 'set_task') and data.get('task'):  # a model that takes its task as an input
+            self.net_g.set_task(data['task'][0])
         self.lq_pos = data['lq_pos'].to(self.device) if 'lq_pos' in data else None
         self.lq_paths = list(data.get('lq_path', []))
         self.task_id = data['task_id'].to(self.device) if 'task_id' in data else None

@@ -12,9 +12,9 @@ from .loading import (PARAM_KEYS, check_fold, load_network_file, load_strict, lo
 from .locate import WEIGHTS_ENV, find_published, locate, search_places, weights_dir
 from .parts import IMAGENET, OPENAI_CLIP, PRETRAINED_PARTS, PretrainedPart, pretrained_part
 from .reading import PretrainedFileError, read_checkpoint, read_state_dict
-from .trained import TrainedWeights, read_trained, resolve_weights
+from .trained import TrainedWeights, read_trained, register_container, resolve_weights
 
 __all__ = ['IMAGENET', 'OPENAI_CLIP', 'PARAM_KEYS', 'PRETRAINED_PARTS', 'PretrainedPart', 'PretrainedFileError', 'WEIGHTS_ENV', 'describe',
-           'load_network_file', 'load_trained', 'network_params', 'check_fold', 'TrainedWeights', 'read_trained', 'resolve_weights',
+           'load_network_file', 'load_trained', 'network_params', 'check_fold', 'TrainedWeights', 'read_trained', 'register_container', 'resolve_weights',
            'find_published', 'load_strict', 'locate', 'mismatch', 'pretrained_part', 'pretrained_state',
            'read_checkpoint', 'read_state_dict', 'search_places', 'weights_dir']

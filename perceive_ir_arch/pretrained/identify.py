@@ -6,13 +6,14 @@ from typing import Any, Mapping
 
 import torch
 
-__all__ = ['describe', 'is_pretrained_part']
+__all__ = ['describe', 'is_pretrained_part', 'count_indices']
 
 _VIT_SIZES = {192: 'ViT-Ti', 384: 'ViT-S', 768: 'ViT-B', 1024: 'ViT-L', 1280: 'ViT-H', 1536: 'ViT-g'}
 _VGG_DEPTHS = {8: 'VGG11', 10: 'VGG13', 13: 'VGG16', 16: 'VGG19'}
 
 
-def _count(keys, pattern: str) -> int:
+def count_indices(keys, pattern: str) -> int:
+    """How many different values the first group of ``pattern`` takes over ``keys`` (blocks, layers)."""
     rx = re.compile(pattern)
     return len({m.group(1) for k in keys if (m := rx.match(k))})
 
@@ -50,13 +51,13 @@ def describe(state: Any) -> str:
         prefix = 'dinov2.' if 'dinov2.embeddings.cls_token' in state else ''
         embed = _shape(state, f'{prefix}embeddings.cls_token')[-1]
         patch = _shape(state, f'{prefix}embeddings.patch_embeddings.projection.weight')
-        depth = _count(keys, rf'{re.escape(prefix)}encoder\.layer\.(\d+)\.')
+        depth = count_indices(keys, rf'{re.escape(prefix)}encoder\.layer\.(\d+)\.')
         size = f'{_VIT_SIZES.get(embed, "ViT")}/{patch[-1] if patch else "?"}'
         return f'a transformers DINOv2 {size} (embed {embed}, {depth} layers)'
     patch = _shape(state, 'patch_embed.proj.weight')
     cls = _shape(state, 'cls_token')
     if patch and cls:
-        embed, depth = cls[-1], _count(keys, r'blocks\.(\d+)\.')
+        embed, depth = cls[-1], count_indices(keys, r'blocks\.(\d+)\.')
         size = f'{_VIT_SIZES.get(embed, "ViT")}/{patch[-1]}'
         if any('.ls1.' in k for k in keys):
             return f'a DINOv2 {size} (embed {embed}, {depth} blocks)'
@@ -65,7 +66,7 @@ def describe(state: Any) -> str:
         return f'a ViT {size} (embed {embed}, {depth} blocks, timm layout)'
     conv1 = _shape(state, 'visual.conv1.weight')
     if conv1 and 'token_embedding.weight' in state:
-        layers = _count(keys, r'visual\.transformer\.resblocks\.(\d+)\.')
+        layers = count_indices(keys, r'visual\.transformer\.resblocks\.(\d+)\.')
         pos = _shape(state, 'visual.positional_embedding')
         image = int(round(((pos[0] - 1) ** 0.5) * conv1[-1])) if pos else '?'
         if layers:
@@ -73,7 +74,7 @@ def describe(state: Any) -> str:
                     f'patch {conv1[-1]}, image {image}, {layers} layers)')
         return 'a CLIP with a ResNet image tower'
     if 'features.0.weight' in state and any(k.startswith('classifier.') for k in keys):
-        convs = _count(keys, r'features\.(\d+)\.weight') - _count(keys, r'features\.(\d+)\.running_mean')
+        convs = count_indices(keys, r'features\.(\d+)\.weight') - count_indices(keys, r'features\.(\d+)\.running_mean')
         name = _VGG_DEPTHS.get(convs, f'VGG with {convs} convolutions')
         return f'a torchvision {name}' + (' with batch norm' if any('running_mean' in k for k in keys) else '')
     tensors = [k for k in keys if isinstance(state[k], torch.Tensor)]

@@ -12,7 +12,9 @@ An option set to ``true`` asks for steps 2-5; ``~`` (or ``false``) builds random
 """
 from __future__ import annotations
 
+import glob
 import os
+import re
 
 from .parts import PretrainedPart, file_names, pretrained_part
 
@@ -68,11 +70,26 @@ def search_places(part: PretrainedPart) -> list[str]:
     return places
 
 
+def _iteration(path: str) -> tuple[int, str]:
+    digits = re.findall(r'\d+', os.path.basename(path))
+    return (int(digits[-1]) if digits else -1, path)
+
+
+def _in_weights_dir(name: str) -> str | None:
+    """The file ``name`` names under the weights folder; a pattern (``medium_*.pth``) gives
+    its newest iteration, as the authors' share keeps several."""
+    path = os.path.join(weights_dir(), name)
+    if glob.has_magic(name):
+        found = [p for p in glob.glob(path) if os.path.isfile(p)]
+        return max(found, key=_iteration) if found else None
+    return path if os.path.isfile(path) else None
+
+
 def find_published(part: PretrainedPart) -> str | None:
     """The first local copy of a part (steps 2-5 of the rule), None when there is none."""
     for name in part.names:
-        path = os.path.join(weights_dir(), name)
-        if os.path.isfile(path):
+        path = _in_weights_dir(name)
+        if path is not None:
             return path
     for repo, files in part.hub_repos():
         for filename in files:

@@ -24,13 +24,18 @@ class PretrainedPart:
     name: str                          # the key in options and in the weights folder
     title: str                         # what the user is told the file should be
     urls: tuple[str, ...]              # published downloads (first = preferred)
-    names: tuple[str, ...]             # file names looked for in $PERCEIVE_IR_WEIGHTS
+    names: tuple[str, ...]             # file names looked for in $PERCEIVE_IR_WEIGHTS (a * picks the
+                                       # newest iteration: medium_*.pth)
     hf_hub: tuple[str, tuple[str, ...]] | None = None  # (repo id, files) in the HF hub cache
     hf_hub_also: tuple[tuple[str, tuple[str, ...]], ...] = ()  # other repos publishing it
     torch_hub: tuple[str, ...] = ()    # files in torch hub's checkpoints folder
     clip_cache: tuple[str, ...] = ()   # files in ~/.cache/clip (OpenAI's clip, open_clip)
     quick_gelu: bool = False           # built with QuickGELU, as its weights were trained
     mean_std: tuple = IMAGENET         # its input normalisation
+
+    def published_name(self) -> str:
+        """The file name its publisher gives it (after the ``<name>.<ext>`` variants)."""
+        return self.names[4] if len(self.names) > 4 else self.names[0]
 
     def hub_repos(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """Every (repo id, files) of the part in the Hugging Face hub cache, first = preferred."""
@@ -47,7 +52,9 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
         'dinov2_vitb14', 'DINOv2 ViT-B/14 (embed 768, 12 blocks)',
         ('https://huggingface.co/timm/vit_base_patch14_dinov2.lvd142m',
          'https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_pretrain.pth'),
-        file_names('dinov2_vitb14', 'vit_base_patch14_dinov2.lvd142m.safetensors', 'dinov2_vitb14_pretrain.pth'),
+        file_names('dinov2_vitb14', 'vit_base_patch14_dinov2.lvd142m.safetensors', 'dinov2_vitb14_pretrain.pth',
+                   # the transformers folder of the authors' share (weight/dinov2-base/)
+                   'dinov2-base/model.safetensors', 'dinov2-base/pytorch_model.bin'),
         hf_hub=('timm/vit_base_patch14_dinov2.lvd142m', ('model.safetensors', 'pytorch_model.bin')),
         # transformers' layout, which the authors' release reads (weight/dinov2-base/)
         hf_hub_also=(('facebook/dinov2-base', ('model.safetensors', 'pytorch_model.bin')),),
@@ -65,7 +72,7 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
         ('https://openaipublic.azureedge.net/clip/models/'
          '40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt',
          'https://huggingface.co/timm/vit_base_patch32_clip_224.openai'),
-        file_names('clip_ViT-B-32', 'ViT-B-32.pt'),
+        file_names('clip_ViT-B-32', 'ViT-B-32.pt', 'clip/ViT-B-32.pt'),
         hf_hub=('timm/vit_base_patch32_clip_224.openai',
                 ('open_clip_model.safetensors', 'open_clip_pytorch_model.bin')),
         clip_cache=('ViT-B-32.pt',), quick_gelu=True, mean_std=OPENAI_CLIP),
@@ -84,11 +91,11 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
     PretrainedPart(
         'perceive_ir_medium_fold0', "the authors' stage-1 medium restorer trained on fold 0 "
         '(weight/stage1/holdout_1/medium_020000.pth)',
-        AUTHORS, file_names('perceive_ir_medium_fold0', 'holdout_1/medium_020000.pth')),
+        AUTHORS, file_names('perceive_ir_medium_fold0', 'stage1/holdout_1/medium_*.pth', 'holdout_1/medium_*.pth')),
     PretrainedPart(
         'perceive_ir_medium_fold1', "the authors' stage-1 medium restorer trained on fold 1 "
         '(weight/stage1/holdout_0/medium_020000.pth)',
-        AUTHORS, file_names('perceive_ir_medium_fold1', 'holdout_0/medium_020000.pth')),
+        AUTHORS, file_names('perceive_ir_medium_fold1', 'stage1/holdout_0/medium_*.pth', 'holdout_0/medium_*.pth')),
     # the peers the release uses as L_dpl's hard negatives (copies also in the authors'
     # share, weight/proxies/...)
     PretrainedPart(
@@ -124,9 +131,20 @@ PRETRAINED_PARTS: dict[str, PretrainedPart] = {p.name: p for p in (
         'retinexformer_lol_v1', "Retinexformer's LOL-v1 model (LOL_v1.pth)",
         ('https://github.com/caiyuanhao1998/Retinexformer (README: pretrained models)',) + AUTHORS,
         file_names('retinexformer_lol_v1', 'LOL_v1.pth', 'retinexformer/LOL_v1.pth')),
+    *(PretrainedPart(
+        f'adair_{n}task', f"AdaIR's {n}-task all-in-one checkpoint (adair{n}d.ckpt, PyTorch Lightning)",
+        ('https://drive.google.com/drive/folders/1x2LN4kWkO3S65jJlH-1INUFiYt8KFzPH',
+         'https://github.com/c-yn/AdaIR (README: Testing)'),
+        file_names(f'adair_{n}task', f'adair{n}d.ckpt', f'adair/adair{n}d.ckpt'))
+      for n in (3, 5)),
+    PretrainedPart(
+        'airnet_3task', "AirNet's 3-task all-in-one model (All.pth, a plain state dict)",
+        ('https://drive.google.com/drive/folders/1DS_iJsP5Epzz78fZRz8lEINcnhBF6Uws',
+         'https://pan.baidu.com/s/1usrpGA8FIyj1ogsZQE_Emg (password cr7d)'),
+        file_names('airnet_3task', 'All.pth', 'airnet/All.pth')),
     PretrainedPart(
         'perceive_ir_prompts', "the authors' stage-1 quality prompts (weight/stage1/quality_prompts_100000.pth)",
-        AUTHORS, file_names('perceive_ir_prompts', 'quality_prompts_100000.pth')),
+        AUTHORS, file_names('perceive_ir_prompts', 'stage1/quality_prompts_*.pth', 'quality_prompts_*.pth')),
 )}
 
 

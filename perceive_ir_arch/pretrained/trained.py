@@ -2,29 +2,31 @@
 
 Containers, told apart by what they hold (nothing is unpickled that could run code):
 
-- a perceive-ir restorer file (``perceive-ir pack``): parameters, network options, encoder;
+- those registered by the modules that own them (``register_container``): the perceive-ir
+  restorer file (``inference/restorer_file.py``) and the authors' release files
+  (``archs/perceive_ir_release.py``: ``AIO-3D.pth``, ``medium_020000.pth``), each of which
+  says which network it holds;
 - a BasicSR checkpoint, ``net_g_*.pth``: ``params_ema``, then ``params`` (or ``param_key``);
-- the authors' release (``AIO-3D.pth``, ``AIO-5D.pth``, ``medium_020000.pth``): ``model``
-  in the release's names, renamed, with the network options its tensors and config imply
-  (``archs/perceive_ir_release.py``);
 - a PyTorch Lightning checkpoint: ``state_dict`` with the module's prefix (``net.``);
 - ``{"model": state_dict}`` (FSNet's files, and many training scripts');
 - a plain state dict.
 
-``module.`` prefixes (DataParallel / DDP saves) are dropped, as BasicSR does.
+``module.`` prefixes (DataParallel / DDP saves) are dropped, as BasicSR does.  This module
+knows no architecture: a format that implies one is read by the module that owns it.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 
 from .identify import describe, is_pretrained_part
 from .reading import PretrainedFileError, read_checkpoint
 
-__all__ = ['PARAM_KEYS', 'TrainedWeights', 'read_trained', 'network_params', 'resolve_weights']
+__all__ = ['PARAM_KEYS', 'TrainedWeights', 'ContainerReader', 'register_container', 'read_trained',
+           'network_params', 'resolve_weights', 'strip_prefix']
 
 # which entry of a BasicSR checkpoint holds the weights, first found: the EMA copy first
 PARAM_KEYS = ('params_ema', 'params')
@@ -39,6 +41,7 @@ class TrainedWeights:
     semantic: dict[str, Any] | None = None  # a restorer file's semantic encoder identity
     tasks: tuple[str, ...] | None = None   # the tasks it was trained for, when it says
     heldout_fold: int | None = None        # a stage-1 medium restorer's unseen fold
+    model: str | None = None               # a packed model of the table (perceive_ir_arch.zoo)
 
 
 def _is_state_dict(value: Any) -> bool:
@@ -46,7 +49,7 @@ def _is_state_dict(value: Any) -> bool:
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
 
 
-def _strip(state: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+def strip_prefix(state: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     if state and all(k.startswith(prefix) for k in state):
         return {k[len(prefix):]: v for k, v in state.items()}
     return dict(state)
@@ -63,7 +66,7 @@ def network_params(data: Any, path: str, option: str, param_key: str | None = No
     if isinstance(data, dict):
         for key in keys:
             if isinstance(data.get(key), dict):
-                return _strip(data[key], 'module.')
+                return strip_prefix(data[key], 'module.')
     raise PretrainedFileError(f'{option}: {path} is {describe(data)}, not the checkpoint of a '
                               f'trained network (looked for {" or ".join(keys)})')
 
@@ -81,18 +84,17 @@ def resolve_weights(path: str, option: str) -> str:
     raise FileNotFoundError(f'{option}: weights file {path!r} does not exist')
 
 
-def _release(data: Any, path: str, option: str) -> TrainedWeights | None:
-    from ..archs.perceive_ir_release import read_release
+# (data, path, option) -> the weights when ``data`` is this container, else None; raising
+# PretrainedFileError for a file of the container that cannot serve
+ContainerReader = Callable[[Any, str, str], 'TrainedWeights | None']
+_CONTAINERS: dict[str, ContainerReader] = {}
 
-    try:
-        found = read_release(data)
-    except ValueError as exc:
-        raise PretrainedFileError(f"{option}: {path} is a file of the authors' Perceive-IR release, "
-                                  f'but {exc}') from None
-    if found is None:
-        return None
-    return TrainedWeights(found.params, found.describe(), 'release', found.network,
-                          tasks=found.tasks, heldout_fold=found.heldout_fold)
+
+def register_container(name: str, reader: ContainerReader) -> ContainerReader:
+    """Let the module that owns a file format read it: ``read_trained`` asks every registered
+    reader first (in registration order), then tries the generic containers."""
+    _CONTAINERS[name] = reader
+    return reader
 
 
 def read_trained(path: str, option: str, param_key: str | None = None,
@@ -105,28 +107,21 @@ def read_trained(path: str, option: str, param_key: str | None = None,
     no trained network, naming the option, the path and what the file is."""
     path = resolve_weights(str(path), option)
     data = read_checkpoint(str(path), option)
-    if isinstance(data, Mapping) and data.get('format') == 'perceive-ir-restorer':
-        from ..inference.restorer_file import restorer_contents
-
-        try:
-            network, params, semantic = restorer_contents(data)
-        except ValueError as exc:
-            raise PretrainedFileError(f'{option}: {path} is a perceive-ir restorer file, but {exc}') from None
-        return TrainedWeights(params, describe(data), 'restorer', network, semantic)
+    for reader in _CONTAINERS.values():
+        found = reader(data, str(path), option)
+        if found is not None:
+            return found
     keys = PARAM_KEYS + ((param_key,) if param_key else ())
     if isinstance(data, Mapping) and any(isinstance(data.get(k), Mapping) for k in keys):
         return TrainedWeights(network_params(data, path, option, param_key, fallback), describe(data), 'basicsr')
-    release = _release(data, str(path), option)
-    if release is not None:
-        return release
     if isinstance(data, Mapping) and _is_state_dict(data.get('state_dict')):
-        return TrainedWeights(_strip(_strip(data['state_dict'], 'net.'), 'module.'),
+        return TrainedWeights(strip_prefix(strip_prefix(data['state_dict'], 'net.'), 'module.'),
                               'a PyTorch Lightning checkpoint', 'lightning')
     if isinstance(data, Mapping) and _is_state_dict(data.get('model')):  # {"model": ...}: FSNet's
-        return TrainedWeights(_strip(data['model'], 'module.'), f"a checkpoint with a 'model' state dict "
+        return TrainedWeights(strip_prefix(data['model'], 'module.'), f"a checkpoint with a 'model' state dict "
                               f"({len(data['model'])} tensors)", 'model')
     if _is_state_dict(data) and not is_pretrained_part(data):
-        return TrainedWeights(_strip(data, 'module.'), describe(data), 'state_dict')
+        return TrainedWeights(strip_prefix(data, 'module.'), describe(data), 'state_dict')
     raise PretrainedFileError(f'{option}: {path} is {describe(data)}, not the checkpoint of a trained '
                               f'network (looked for {" or ".join(PARAM_KEYS)}, a restorer file, a release '
                               'file, a state dict)')

@@ -4,11 +4,14 @@
     perceive-ir score IMG|DIR... --prompts PROMPTS.pth [--clip-weights ViT-B-32.pt] [--csv F]
     perceive-ir pack --checkpoint net_g_latest.pth --opt OPTIONS.yml -o restorer.pth   (--opt: BasicSR files only)
     perceive-ir export --weights W --onnx OUT.onnx [--check]
+    perceive-ir models [-v]
+    perceive-ir evaluate --models M... [--data datasets/test] [--benchmarks 3task] [--protocol publisher|common]
 
 ``restore`` restores photos of any size; ``score`` rates images with the stage-1
 quality perceiver (p(terrible), p(mediocre), p(excellent) and their expected tier);
 ``pack`` turns a BasicSR checkpoint and its option file into one restorer file;
-``export`` writes ONNX and checks it with onnxruntime.
+``export`` writes ONNX and checks it with onnxruntime; ``models`` lists the restorers
+runnable by name (``--weights NAME``); ``evaluate`` compares several on the same benchmarks.
 Pretrained parts not named on the command line are looked up in $PERCEIVE_IR_WEIGHTS
 (default ~/.cache/perceive_ir), then in the caches of the Hugging Face hub, torch hub
 and OpenAI's clip (``perceive_ir_arch.pretrained.locate``); nothing is downloaded.
@@ -120,7 +123,12 @@ def _restore(args: argparse.Namespace) -> int:
         raise SystemExit(f'perceive-ir restore: --half {args.half} on {device}: {refusal}')
     weights = resolve_weights(args.weights, '--weights')
     net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
-    restorer = Restorer(net, device, args.half, args.tile, args.tile_overlap, args.max_memory, args.protocol)
+    restorer = Restorer(net, device, args.half, args.tile, args.tile_overlap, args.max_memory,
+                        args.protocol or _model_protocol(args.weights))
+    if args.task is not None:
+        restorer.set_task(args.task)
+    elif restorer.needs_task():
+        raise SystemExit(f'perceive-ir restore: {args.weights} restores with a vector per task: add --task')
     sizes = {path: probe_photo(path) if os.path.isfile(path) else None for path in targets.values()}
     _estimate(restorer, sizes, args.quiet)
 
@@ -157,6 +165,66 @@ def _restore(args: argparse.Namespace) -> int:
     print(f'restored {done} image(s) in {seconds:.1f} s into {args.output}; skipped {len(skipped)}{kept}{left}',
           file=sys.stderr)
     return 1 if skipped else 0  # 1: an input could not be restored
+
+
+def _model_protocol(weights: str) -> str:
+    """The restore protocol of a model of the table, whole_image for files."""
+    from perceive_ir_arch.zoo import MODELS
+
+    entry = MODELS.get(weights) if not os.path.isfile(weights) else None
+    return entry.protocol.restore if entry is not None else 'whole_image'
+
+
+def _models(args: argparse.Namespace) -> int:
+    """Every model of the table: tasks, protocol, published numbers, and where its file is."""
+    from perceive_ir_arch.pretrained import PRETRAINED_PARTS, find_published, weights_dir
+    from perceive_ir_arch.zoo import MODELS
+
+    rows = []
+    for entry in MODELS.values():
+        part = PRETRAINED_PARTS[entry.weights]
+        found = find_published(part)
+        published = (', '.join(f'{k} {v[0]:.2f}' for k, v in entry.published.results.items())
+                     if entry.published else '-')
+        rows.append({'model': entry.name, 'tasks': '+'.join(entry.tasks), 'protocol': entry.protocol.name,
+                     'file': found or f'missing: {part.published_name()} into {weights_dir()} (from {part.urls[0]})',
+                     'published': published, 'title': entry.title})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    width = max(len(r['model']) for r in rows)
+    for r in rows:
+        print(f"{r['model']:<{width}}  {r['tasks']:<38} {r['protocol']:<11} {r['file']}")
+        if args.verbose:
+            print(f"{'':<{width}}  {r['title']}; published: {r['published']}")
+    print(f'{len(rows)} models; files are looked for in $PERCEIVE_IR_WEIGHTS and the usual caches '
+          '(docs/pretrained.md)', file=sys.stderr)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from perceive_ir_arch.inference.evaluation import comparison_figure, evaluate
+    from perceive_ir_arch.utils.files import atomic_imwrite
+
+    box = None
+    if args.crop:
+        try:
+            box = tuple(int(v) for v in args.crop.split(','))
+            assert len(box) == 3
+        except (ValueError, AssertionError):
+            raise SystemExit(f'perceive-ir evaluate: --crop {args.crop!r}: expected x,y,size, e.g. 40,60,96') from None
+    device = _device(args.device, 'evaluate')
+    result, shown = evaluate(args.models, args.data, args.benchmarks or None, args.protocol, device, args.half,
+                             figure=args.figure, progress=not args.quiet)
+    print(result.markdown())
+    written = result.write(args.output)
+    for key, images in shown.items():
+        if images:
+            path = os.path.join(args.output, 'figure_' + key.replace('/', '_') + '.png')
+            atomic_imwrite(path, comparison_figure(images, args.models, box))
+            written.append(path)
+    print('wrote ' + ', '.join(written), file=sys.stderr)
+    return 0
 
 
 def _estimate(restorer, sizes: dict, quiet: bool) -> None:
@@ -296,10 +364,11 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument('--tile-overlap', type=int, default=32, help='overlap of tiles (default 32)')
     restore.add_argument('--max-memory', help='memory budget that decides automatic tiling, e.g. 2G '
                          '(default 2G on CPU, 80%% of the free GPU memory)')
-    restore.add_argument('--protocol', default='whole_image', choices=['whole_image', 'release'],
-                         help="whole_image (default): tiles guided by the whole image and blended; "
-                         "release: the authors' evaluator (256-px tiles, 32 overlap, each guided by "
-                         'itself, averaged, bf16 on a GPU)')
+    restore.add_argument('--protocol', choices=['whole_image', 'release', 'partition'],
+                         help="whole_image: tiles guided by the whole image and blended; release: the "
+                         "authors' evaluator (256-px tiles, 32 overlap, each guided by itself, averaged, bf16 on "
+                         "a GPU); partition: MambaIR's test. Default: a model's publisher's, else whole_image")
+    restore.add_argument('--task', help='the task, for models that take it as an input (instructir_7d)')
     restore.add_argument('--suffix', default='', help='added to each output name before the extension')
     restore.add_argument('--format', choices=['png', 'jpg', 'tif', 'webp', 'bmp'],
                          help='write every output in this format (default: the input\'s own)')
@@ -330,6 +399,28 @@ def _parser() -> argparse.ArgumentParser:
     _add_weights(pack, '--checkpoint')
     pack.add_argument('-o', '--output', required=True, help='restorer file to write')
     pack.set_defaults(run=_pack)
+
+    models = sub.add_parser('models', help='every restorer runnable by name, and whether its file is here')
+    models.add_argument('--verbose', '-v', action='store_true', help='also titles and published numbers')
+    models.add_argument('--json', action='store_true', help='as JSON')
+    models.set_defaults(run=_models)
+
+    evaluate = sub.add_parser('evaluate', help='several models on the same benchmarks, one table')
+    evaluate.add_argument('--models', nargs='+', required=True, help='names (perceive-ir models) or weight files')
+    evaluate.add_argument('--data', default='datasets/test', help='the test root (default datasets/test): '
+                          'denoise/bsd68, derain/Rain100L, dehaze, deblur/GoPro/test, lowlight/LOL/eval15')
+    evaluate.add_argument('--benchmarks', nargs='+', help='names or a suite (3task, 5task); default: every one found')
+    evaluate.add_argument('--protocol', default='publisher', choices=['publisher', 'common'],
+                          help="publisher (default): each model as its publisher tests it; common: one for all")
+    evaluate.add_argument('--device', default='auto', help='auto (default), cpu, cuda or cuda:N')
+    evaluate.add_argument('--half', nargs='?', const='bf16', choices=['bf16', 'fp16'],
+                          help='bf16 autocast (GPU, or a CPU with native bf16) or fp16 (GPU)')
+    evaluate.add_argument('-o', '--output', default='results/evaluate', help='folder of the tables and figures')
+    evaluate.add_argument('--figure', nargs='*', default=[], metavar='BENCHMARK/STEM',
+                          help='images to show side by side, e.g. Rain100L/1')
+    evaluate.add_argument('--crop', help='the crop of the figure: x,y,size (default: the centre half)')
+    evaluate.add_argument('--quiet', action='store_true', help='no progress bar')
+    evaluate.set_defaults(run=_evaluate)
 
     export = sub.add_parser('export', help='ONNX of a restorer, checked with onnxruntime')
     _add_weights(export)

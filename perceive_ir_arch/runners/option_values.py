@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from ..utils.suggest import did_you_mean
+from ..zoo import named_model
 
 __all__ = ['OptionError', 'check_option_values', 'TOP_LEVEL_KEYS']
 
@@ -151,7 +152,10 @@ def check_option_values(opt: Any, is_train: bool, where: str) -> list[str]:
                           'network_g, ...; see options/ for examples)')
     if not isinstance(opt, Mapping):
         raise OptionError(f'{where} holds a {type(opt).__name__}, not a block of options (key: value lines)')
+    by_name = named_model(opt) is not None and named_model(opt).network is not None
     for path in _REQUIRED_TRAIN if is_train else _REQUIRED_TEST:
+        if path == 'network_g' and by_name:  # path.pretrain_network_g names a model of the table
+            continue
         found, _ = _get(opt, path)
         if not found:
             phase = 'training' if is_train else 'test'

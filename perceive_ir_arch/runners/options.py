@@ -26,16 +26,21 @@ def _keys(entry: str) -> tuple[list[str], str]:
 
 def apply_override(opt: dict, entry: str) -> None:
     """Apply one ``a:b:0:c=value`` override (a number indexes a list); the value is read
-    as BasicSR's runner reads it (``~`` None, true/false, numbers, lists)."""
+    as BasicSR's runner reads it (``~`` None, true/false, numbers, lists).  Inside a list
+    item a missing block is made (``proxies:1:network:dim=8`` for a proxy given by model)."""
     from basicsr.utils.options import _postprocess_yml_value
 
     keys, value = _keys(entry)
     node = opt
+    inside_list = False
     for key in keys[:-1]:
         if isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
+            node, inside_list = node[int(key)], True
         elif isinstance(node, dict) and isinstance(node.get(key), (dict, list)):
             node = node[key]
+        elif inside_list and isinstance(node, dict) and key not in node:
+            # a block a list item leaves to its defaults (a proxy's network, named by model)
+            node = node.setdefault(key, {})
         else:
             raise SystemExit(f'--force_yml {entry!r}: {key!r} is not a block of the option file')
     last = keys[-1]
