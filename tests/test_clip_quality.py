@@ -76,7 +76,8 @@ def test_prompt_file_round_trip_and_errors(tmp_path, perceiver):
     with pytest.raises(FileNotFoundError, match='train.clip_quality_opt: .*missing.pth'):
         CLIPQualityLoss(clip_model='clip_tiny', prompt_file=str(tmp_path / 'missing.pth'))
     torch.save({'params': {'weight': torch.zeros(3)}}, tmp_path / 'other.pth')
-    with pytest.raises(KeyError, match="expected the keys 'ctx' and 'tokens'"):
+    with pytest.raises(ValueError, match=r'prompt_file: .*other.pth is a BasicSR network checkpoint \(params: 1 '
+                                         r'tensors, e.g. weight\), not a stage-1 prompt file'):
         CLIPQualityPerceiver('clip_tiny', prompt_file=str(tmp_path / 'other.pth'))
     torch.save({'params': {'ctx': torch.zeros(3, 8, 32)}}, tmp_path / 'short.pth')
     with pytest.raises(ValueError, match='needs'):

@@ -6,27 +6,8 @@ import torch
 
 from perceive_ir_arch.archs import PerceiveIR
 from perceive_ir_arch.losses import DifficultyAdaptivePerceptualLoss
-from perceive_ir_arch.metrics import batch_psnr
 from tests.conftest import TINY
-
-
-def release_style_taps(x):
-    """torchvision VGG16 as the release reads it: outputs of features[3, 7, 11, 15] with
-    torchvision's in-place ReLUs left as they are (same seed -> same random weights)."""
-    import torchvision
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        vgg = torchvision.models.vgg16(weights=None).eval()
-    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-    h, taps = (x - mean) / std, []
-    with torch.no_grad():
-        for i, layer in enumerate(vgg.features[:16]):
-            h = layer(h)
-            if i in (3, 7, 11, 15):
-                taps.append(h)  # the tensor at 7 is overwritten by the in-place ReLU at 8
-    return taps
+from tests.dpl_reference import LAYER_WEIGHTS, psnr_db, release_style_taps
 
 
 def l1(a, b):
@@ -62,12 +43,12 @@ def test_ratio_with_masked_difficulty_weighted_proxies(proxy_file):
     task_id = torch.tensor([1, 0, 1])  # derain, denoise, derain
     with torch.no_grad():
         p = proxy_net(lq).clamp(0, 1)
-    psnr_p = batch_psnr(p, gt)
+    psnr_p = psnr_db(p, gt)
     rho = torch.stack([psnr_p[0] + 1, psnr_p[1], psnr_p[2] - 1])  # beaten, -, not beaten
     got = loss_fn(r, gt, lq=lq, task_id=task_id, rho=rho)
 
     fr, fg, fl, fp = (release_style_taps(t) for t in (r, gt, lq, p))
-    weights = [1 / 12, 1 / 6, 1 / 3, 1.0]
+    weights = LAYER_WEIGHTS
     per_sample = []
     for i in range(3):
         lam = 1.25 if psnr_p[i] <= rho[i] else 0.75

@@ -34,7 +34,7 @@ def test_contrastive_loss_ignores_anchors_without_negatives_and_never_nans():
     loss = DegradationContrastiveLoss()(a, p, labels=torch.zeros(4, dtype=torch.long))
     assert float(loss) == 0.0
     loss.backward()
-    assert torch.isfinite(a.grad).all()
+    assert torch.equal(a.grad, torch.zeros_like(a))  # no anchor counts: no gradient, and no NaN
     # one anchor of another task: only the anchors that see it as a negative count
     labels = torch.tensor([0, 0, 0, 1])
     full = DegradationContrastiveLoss()(a, p, labels=labels)

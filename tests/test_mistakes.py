@@ -648,3 +648,31 @@ def test_every_case_of_the_sweep_is_in_the_docs():
                      'skipped a sample', 'train.nonfinite: skip skipped', 'one flat value',
                      'NaN or infinite values for this image', 'is above train.total_iter'):
         assert fragment in text, fragment
+
+
+def test_the_publishers_details_of_messages(tmp_path, capsys):
+    """perceive-ir score names --prompts (not prompt_file) and what a wrong file is; one file
+    given for both folds is named as such; open_clip's "initialized randomly" warning does
+    not precede a CLIP loaded from its file."""
+    from perceive_ir_arch.losses.proxy import Proxy
+    import tests.published_files as pf
+
+    clip_file = pf.write_openai_torchscript(str(tmp_path / 'ViT-B-32.pt'), pf.clip_model())
+    _photo(tmp_path / 'a.png')
+    with pytest.raises(SystemExit, match=f"perceive-ir score: --prompts: prompt checkpoint "
+                                         f"{re.escape(repr(str(tmp_path / 'none.pth')))} does not exist"):
+        cli(['score', str(tmp_path / 'a.png'), '--prompts', str(tmp_path / 'none.pth'), '--clip-model', 'clip_tiny',
+             '--clip-weights', clip_file, '--device', 'cpu'])
+    assert 'initialized randomly' not in capsys.readouterr().err
+    medium = str(tmp_path / 'medium.pth')
+    torch.save({'params': PerceiveIR(**dict(TINY, semantic_guidance=False, degradation_guidance=False)).state_dict()},
+               medium)
+    with pytest.raises(SystemExit, match=r'--prompts: .*medium.pth is a BasicSR network checkpoint .*, not a stage-1 '
+                                         'prompt file'):
+        cli(['score', str(tmp_path / 'a.png'), '--prompts', medium, '--clip-model', 'clip_tiny',
+             '--clip-weights', clip_file, '--device', 'cpu'])
+    spec = {'network': dict(TINY, type='PerceiveIR', semantic_guidance=False, degradation_guidance=False),
+            'checkpoints': [medium, medium]}
+    with pytest.raises(ValueError, match='proxies\\[0\\].checkpoints: both folds name .*medium.pth; the medium tier '
+                                         'is cross-fitted'):
+        Proxy(spec, 'proxies[0]')

@@ -10,7 +10,8 @@ from perceive_ir_arch import registry
 from tests.conftest import REPO, run_python
 
 EXPECTED = {
-    'ARCH_REGISTRY': ['PerceiveIR', 'CLIPQualityPerceiver'],
+    'ARCH_REGISTRY': ['PerceiveIR', 'CLIPQualityPerceiver', 'PromptIR', 'AdaIR', 'AirNet', 'InstructIR', 'FSNet',
+                      'MambaIR', 'NAFNet', 'NAFNetLocal', 'RetinexFormer'],
     'DATASET_REGISTRY': ['MixedDegradationDataset', 'QualityTierDataset'],
     'LOSS_REGISTRY': ['DegradationContrastiveLoss', 'CLIPQualityLoss', 'DifficultyAdaptivePerceptualLoss'],
     'METRIC_REGISTRY': ['calculate_ssim_skimage'],
@@ -138,3 +139,44 @@ def test_a_new_module_of_a_plugin_folder_registers_without_an_edit(tmp_path, mon
     finally:
         LOSS_REGISTRY._obj_map.pop('SharpnessTestLoss', None)
         sys.modules.pop('my_plugin_losses.sharpness_loss', None)
+
+
+def test_registering_a_class_again_wraps_its_constructor_once():
+    from basicsr.utils.registry import ARCH_REGISTRY
+
+    def depth(init) -> int:
+        n = 0
+        while hasattr(init, '__wrapped__'):
+            init, n = init.__wrapped__, n + 1
+        return n
+
+    cls = ARCH_REGISTRY.get('PerceiveIR')
+    before = depth(cls.__init__)
+    assert before == 2  # the option check around the option record around the constructor
+    for _ in range(2):
+        registry.register_arch(cls)
+    assert depth(cls.__init__) == before
+    with pytest.raises(TypeError, match="PerceiveIR: unknown option 'dimm' \\(did you mean 'dim'\\?\\)"):
+        cls(dimm=8)
+
+
+def _plugin_types() -> dict[str, set[str]]:
+    """What the plugin itself registers, registry by registry."""
+    import basicsr.utils.registry as registries
+
+    return {name: {k for k, v in getattr(registries, name)._obj_map.items()
+                   if getattr(v, '__module__', '').startswith('perceive_ir_arch')} for name in EXPECTED}
+
+
+def test_the_plugin_registers_exactly_the_expected_types():
+    assert _plugin_types() == {k: set(v) for k, v in EXPECTED.items()}
+
+
+def test_the_readme_table_lists_every_registered_type():
+    import re
+
+    text = open(f'{REPO}/README.md', encoding='utf-8').read()
+    table = text.split('Registered names (option files depend on them):', 1)[1].split('\n\n', 2)[1]
+    listed = {(m[0], m[1]) for m in re.findall(r'^\| (ARCH|DATASET|METRIC|LOSS|MODEL) \| `(\w+)` \|', table, re.M)}
+    registered = {(reg.split('_')[0], name) for reg, names in _plugin_types().items() for name in names}
+    assert listed == registered

@@ -239,6 +239,19 @@ def test_the_release_prompt_file_scores_as_its_context(tmp_path):
     with open(tmp_path / 's.json') as f:
         row = json.load(f)[0]
     assert row['p_excellent'] == pytest.approx(next(scorer.score_many([photo]))['p_excellent'], abs=1e-6)
+    # the release's score written out: plain bicubic to CLIP's size (no antialias, no clamp),
+    # OpenAI's normalisation, cosines times the CLIP file's own exp(logit_scale), softmax
+    x = torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255
+    x = F.interpolate(x, size=loaded.image_size, mode='bicubic', align_corners=False)
+    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
+    std = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        feats = F.normalize(loaded.clip.encode_image((x - mean) / std), dim=-1)
+        release = (loaded.clip.logit_scale.exp() * feats @ loaded.text_features().t()).softmax(-1)[0]
+    got = scorer.score(photo)
+    assert float(loaded.clip.logit_scale.exp()) != pytest.approx(100.0)  # the tiny CLIP's own scale counts
+    for i, tier in enumerate(('terrible', 'mediocre', 'excellent')):
+        assert got[f'p_{tier}'] == pytest.approx(float(release[i]), abs=1e-6)
     # prompts learnt on another CLIP, or for other tiers
     other = str(tmp_path / 'other.pth')
     torch.save({'prompt_learner': dict(learner, token_prefix=learner['token_prefix'] + 1), 'context_length': 16,
@@ -273,7 +286,6 @@ def test_transformers_dinov2_tokens_equal_transformers_and_the_timm_file(files):
 def test_the_release_protocol_restores_each_padded_tile_alone_and_averages(files):
     restorer = create_restorer(files['aio'], device='cpu', semantic_weights=files['dinov2'], protocol='release',
                                tile=32, tile_overlap=8)
-    net = restorer.net
     x = torch.rand(1, 3, 45, 61)
     # the release's evaluator, written out: its tile positions, reflect padding to 8, each
     # tile guided by itself, clamped, overlaps averaged
@@ -291,10 +303,37 @@ def test_the_release_protocol_restores_each_padded_tile_alone_and_averages(files
                 count[..., top:top + 32, left:left + 32] += 1
     assert restorer.count_tiles(45, 61) == len(starts(45)) * len(starts(61)) == 6
     assert torch.allclose(restorer.restore(x), total / count, atol=1e-5)
-    assert net is restorer.net
     # a small image is one padded tile guided by itself
     small = torch.rand(1, 3, 21, 27)
     with torch.no_grad():
         p = F.pad(small, (0, 5, 0, 3), mode='reflect')
         one = files['stage2'](p, list(_tokens(files['dinov2'], p).unbind(1)))[..., :21, :27].clamp(0, 1)
     assert torch.allclose(restorer.restore(small), one, atol=1e-5)
+
+
+def test_an_old_restorer_file_builds_its_real_semantic_encoder_once(files, tmp_path, monkeypatch):
+    """A restorer file before version 3 ran with the antialiased position embedding: the
+    encoder built for its file is the one the network uses (the file read once)."""
+    from perceive_ir_arch.archs import PerceiveIR
+    from perceive_ir_arch.backbones import dinov2
+    from perceive_ir_arch.inference import save_restorer
+
+    net = PerceiveIR(dim=8, num_blocks=[1, 1, 1, 1], num_refinement_blocks=1, heads=[1, 1, 1, 1],
+                     degradation_dim=8, semantic_encoder='dinov2_tiny', semantic_pretrained=files['timm'])
+    path = str(tmp_path / 'v2.pth')
+    save_restorer(path, net)
+    data = torch.load(path, weights_only=True)
+    data['version'] = 2
+    del data['network']['semantic_pos_antialias'], data['network']['guide_padded']
+    torch.save(data, path)
+    del net
+    built = []
+    real_init = dinov2.SemanticEncoder.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(args[:1])
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(dinov2.SemanticEncoder, '__init__', counting)
+    restorer = create_restorer(path, device='cpu', semantic_weights=files['timm'])
+    assert len(built) == 1 and restorer.net.semantic_encoder.pos_antialias is True

@@ -302,8 +302,12 @@ def test_a_version_1_restorer_file_keeps_its_antialiased_semantic_resize(tmp_pat
     path = str(tmp_path / 'v1.pth')
     save_restorer(path, net)
     data = torch.load(path, weights_only=True)
-    assert data['version'] == 3 and data['network']['semantic_antialias'] is False
-    assert data['network']['semantic_pos_antialias'] is False
+    assert data['version'] == 4 and data['network']['semantic_antialias'] is False
+    assert data['network']['semantic_pos_antialias'] is False and data['network']['guide_padded'] is True
+    del data['network']['guide_padded']
+    data['version'] = 3  # version 3: guided from the image as given
+    torch.save(data, path)
+    assert create_restorer(path, device='cpu').net.guide_padded is False
     del data['network']['semantic_pos_antialias']
     data['version'] = 2  # version 2: the image resize recorded, the position embedding's not
     torch.save(data, path)
@@ -379,3 +383,18 @@ def test_a_network_of_an_unregistered_class_asks_for_its_options(tmp_path):
     with pytest.raises(TypeError, match=r'Conv2d does not record its options .* pass network_opt'):
         save_restorer(str(tmp_path / 'x.pth'), torch.nn.Conv2d(3, 3, 3))
     assert not os.path.exists(tmp_path / 'x.pth')
+
+
+def test_the_guidance_comes_from_the_padded_image_as_the_release_computes_it():
+    """The release pads before its network, so its guidance sees the padded image; a
+    network built with guide_padded (the default) restores an odd size as the network run
+    on the padded image, cropped; with guide_padded: false the guidance differs."""
+    import torch.nn.functional as F
+
+    net = tiny_net(seed=2)
+    x = torch.rand(1, 3, 57, 71)
+    padded = F.pad(x, (0, 1, 0, 7), mode='reflect')
+    with torch.no_grad():
+        assert torch.allclose(net(x), net(padded)[..., :57, :71], atol=1e-6)
+        net.guide_padded = False
+        assert (net(x) - net(padded)[..., :57, :71]).abs().max() > 1e-4

@@ -93,10 +93,15 @@ def _kept_bytes(net, x) -> int:
 
 
 @pytest.mark.parametrize('checkpointing', [False, True])
-def test_the_networks_training_memory_estimate_matches_what_autograd_keeps(checkpointing):
-    # the release's widths (dim 48, blocks 4/6/6/8): per-pixel growth between two sizes, so
-    # the weights autograd also keeps cancel out
-    net = PerceiveIR(semantic_encoder='dinov2_tiny', checkpointing=checkpointing).train()
+@pytest.mark.parametrize('shape', [
+    {},  # the release's widths (dim 48, blocks 4/6/6/8)
+    # and networks the constants were not fitted to
+    dict(dim=28, num_blocks=[3, 1, 2, 5], num_refinement_blocks=2, heads=[1, 1, 2, 2]),
+    dict(dim=20, num_blocks=[1, 4, 1, 1], num_refinement_blocks=0, heads=[1, 2, 2, 2]),
+])
+def test_the_networks_training_memory_estimate_matches_what_autograd_keeps(checkpointing, shape):
+    # per-pixel growth between two sizes, so the weights autograd also keeps cancel out
+    net = PerceiveIR(semantic_encoder='dinov2_tiny', checkpointing=checkpointing, **shape).train()
     small, large = torch.rand(1, 3, 48, 48), torch.rand(1, 3, 96, 96)
     measured = _kept_bytes(net, large) - _kept_bytes(net, small)
     estimated = net.training_bytes(1, 96 * 96) - net.training_bytes(1, 48 * 48)

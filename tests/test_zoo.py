@@ -18,7 +18,7 @@ from perceive_ir_arch.pretrained import PRETRAINED_PARTS
 from perceive_ir_arch.registry import build_network
 from perceive_ir_arch.runners.cli import main as cli
 from perceive_ir_arch.zoo import BENCHMARKS, MODELS, list_models, model_entry
-from tests.conftest import random_image, run_python, write_image, write_yaml
+from tests.conftest import random_image, write_image, write_yaml
 from tests.publisher_figures import FIGURES, schema
 
 FIGURE_OF = {'NAFNetLocal': 'NAFNet'}

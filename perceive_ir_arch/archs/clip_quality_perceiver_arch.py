@@ -20,13 +20,22 @@ from torch import nn
 from ..backbones.clip import CLIP_ARCHS, build_clip
 from ..backbones.frozen import HoldsFrozen, register_normalisation
 from ..registry import register_arch
-from ..pretrained import OPENAI_CLIP, network_params, pretrained_part, read_checkpoint
+from ..pretrained import OPENAI_CLIP, PretrainedFileError, describe, pretrained_part, read_checkpoint, read_trained
 
 __all__ = ['CLIPQualityPerceiver', 'CLIP_ARCHS', 'QUALITY_TIERS']
 
 logger = logging.getLogger('basicsr.perceive_ir')
 
 QUALITY_TIERS: tuple[str, ...] = ('terrible', 'mediocre', 'excellent')
+
+def _what_file(path: str, option: str, data: object) -> str:
+    """What a file that is no prompt file holds, as the user is told (a trained network
+    named as the one reader of trained networks names it)."""
+    try:
+        return read_trained(path, option).what
+    except (PretrainedFileError, OSError, ValueError, KeyError):
+        return describe(data)
+
 
 @register_arch
 class CLIPQualityPerceiver(HoldsFrozen):
@@ -80,8 +89,17 @@ class CLIPQualityPerceiver(HoldsFrozen):
         self.ctx = nn.Parameter(ctx)
         part = pretrained_part(f'clip_{clip_model}')
         register_normalisation(self, part.mean_std if part else OPENAI_CLIP)
+        self._from_release = False  # whose prompts: the release scores with CLIP's own scale
         if prompt_file is not None:
             self.load_prompts(prompt_file)
+
+    def scoring_scale(self) -> float:
+        """The logit scale a quality score uses: the release scores its prompts with its
+        CLIP's own (``exp(logit_scale)``, 100 for OpenAI's); prompts learnt here, with the
+        scale they were trained with (``logit_scale``)."""
+        if self._from_release:
+            return float(self.clip.logit_scale.exp())
+        return self.logit_scale
 
     def prompt_record(self) -> dict:
         """What a prompt file needs of the perceiver that loads it (saved beside the
@@ -111,16 +129,17 @@ class CLIPQualityPerceiver(HoldsFrozen):
                                         'train it with options/train_quality_perceiver.yml (stage 1)')
             path = locate(path, True, option)  # the authors' file by its name: perceive_ir_prompts
         data = read_checkpoint(path, option)
-        if isinstance(data, dict) and isinstance(data.get('prompt_learner'), dict):
+        self._from_release = isinstance(data, dict) and isinstance(data.get('prompt_learner'), dict)
+        if self._from_release:
             ctx, tokens = self._release_prompts(data, path, option)
         else:
             if isinstance(data, dict) and isinstance(data.get('perceiver'), dict):
                 self._check_record(data['perceiver'], path, option)
-            state = network_params(data, path, option)
+            state = data.get('params') if isinstance(data, dict) else None
             if not isinstance(state, dict) or set(state) not in ({'ctx'}, {'ctx', 'tokens'}):
-                found = sorted(state) if isinstance(state, dict) else type(state).__name__
-                raise KeyError(f'{option}: {path!r} is not a quality-perceiver checkpoint; expected '
-                               f"the keys 'ctx' and 'tokens', found {found}")
+                raise PretrainedFileError(
+                    f'{option}: {path} is {_what_file(path, option, data)}, not a stage-1 prompt file (a '
+                    "quality-perceiver checkpoint holding ctx and tokens, or the authors' quality_prompts_*.pth)")
             # files without tokens predate the choice: they were trained with the class word
             ctx, tokens = state['ctx'], state.get('tokens', self._class_word_tokens)
         if ctx.shape != self.ctx.shape:

@@ -21,11 +21,12 @@ from .degradation_encoder import build_degradation_encoder
 from ..backbones.dinov2 import build_semantic_encoder
 
 _BYTES_PER_PIXEL_PER_DIM = 128  # fp32 inference, see inference_bytes
-# fp32 bytes a training forward keeps for backward, per pixel, per unit of width, per
-# block-weight unit (see training_bytes): measured with saved-tensor hooks on the CPU at
-# 64^2 and 128^2 for the release's widths (134,100 B/px kept at width 48, 6,087 B/px with
-# checkpointing; 22 block-weight units); 16-bit autocast keeps half
-_TRAIN_BYTES = {False: 127.0, True: 5.76}
+# fp32 bytes a training forward keeps for backward, per pixel and unit of width: (per
+# block-weight unit, for what no block holds: embeddings, resampling, skips, guidance; see
+# training_bytes), fitted with saved-tensor hooks on the CPU (growth from 48^2 to 96^2) over
+# five networks of widths 16-48 and 4-30 blocks (within 1% without checkpointing, 5% with;
+# tests/test_training_paths.py checks others); 16-bit autocast keeps half
+_TRAIN_BYTES = {False: (125.3, 38.4), True: (3.96, 40.2)}
 
 __all__ = ['PerceiveIR', 'PromptGuidanceModule']
 
@@ -116,6 +117,10 @@ class PerceiveIR(HoldsFrozen):
             the encoder's grid with antialiasing (timm's default) instead of plain bicubic
             (the release's transformers model: false).  Restorer files written before
             version 3 ran with true and keep it.
+        guide_padded: compute the guidance (DINOv2 tokens, z) from the image padded to a
+            multiple of 8, as the release (which pads before its network) does; false: from
+            the image as given.  Equal for sizes that are multiples of 8 (every training
+            crop); restorer files written before version 4 ran with false and keep it.
 
     The semantic encoder is frozen and kept out of ``state_dict()``, ``parameters()`` and
     hence out of BasicSR's checkpoints, optimizer and EMA; ``.to()`` still moves it.
@@ -129,8 +134,10 @@ class PerceiveIR(HoldsFrozen):
                  degradation_dim: int = 128, cfe_variant: str = 'release',
                  etb_variant: str = 'release', pgm_variant: str = 'joint',
                  semantic_antialias: bool = False, cfe_centred_input: bool = False,
-                 semantic_pos_antialias: bool = False, checkpointing: bool = False) -> None:
+                 semantic_pos_antialias: bool = False, checkpointing: bool = False,
+                 guide_padded: bool = True) -> None:
         super().__init__()
+        self.guide_padded = guide_padded
         if len(num_blocks) != 4 or len(heads) != 4:
             raise ValueError(f'num_blocks and heads need 4 entries (levels 1-4), got '
                              f'{list(num_blocks)} and {list(heads)}')
@@ -220,7 +227,8 @@ class PerceiveIR(HoldsFrozen):
         activations are not included."""
         n = [len(enc) for enc in self.encoders] + [len(self.latent.blocks)]
         weight = 2 * n[0] + len(self.refinement) + n[1] + n[2] / 2 + n[3] / 8
-        per_pixel = _TRAIN_BYTES[bool(self.checkpointing)] * weight * self.embed.out_channels
+        per_block, rest = _TRAIN_BYTES[bool(self.checkpointing)]
+        per_pixel = (per_block * weight + rest) * self.embed.out_channels
         return int(batch * pixels * per_pixel * element_size / 4)
 
     def semantic_identity(self) -> dict | None:
@@ -267,8 +275,8 @@ class PerceiveIR(HoldsFrozen):
 
     def _restore(self, x: torch.Tensor, semantic: torch.Tensor | None,
                  z: torch.Tensor | None) -> torch.Tensor:
-        prompts = self._prompts(x, semantic, z)
         inp, h, w = pad_to_multiple(x, 8)
+        prompts = self._prompts(inp if self.guide_padded else x, semantic, z)
         ckpt = self.checkpointing and self.training
         feat = self.embed(inp.contiguous(memory_format=self._memory_format(inp)))
         skips = []

@@ -186,7 +186,7 @@ def _implied_network(state: Mapping[str, torch.Tensor], guided: bool) -> dict[st
                          f'ViT-B/14 (768) and no encoder here gives {width}')
     return dict(net, semantic_guidance=True, degradation_guidance=True, semantic_encoder=encoder, degradation_dim=z, cfe_variant='release',
                 etb_variant='release', pgm_variant='joint', semantic_antialias=False,
-                semantic_pos_antialias=False)
+                semantic_pos_antialias=False, guide_padded=True)
 
 
 def _check_config(config: Any, network: dict[str, Any]) -> tuple[str, ...] | None:

@@ -42,7 +42,12 @@ def build_clip(name: str, pretrained: str | bool | None, option: str) -> nn.Modu
         logger.warning(f'CLIP {name}: RANDOM weights ({option}: ~). Fine for tests and demos only.')
         return freeze(model)
     path, state = found
-    model = open_clip.create_model(arch, pretrained=None, **overrides)
+    # open_clip warns that the model it builds is random: its weights come from the file next
+    logging.disable(logging.WARNING)
+    try:
+        model = open_clip.create_model(arch, pretrained=None, **overrides)
+    finally:
+        logging.disable(logging.NOTSET)
     part = pretrained_part(f'clip_{name}')
     needs = f'clip_model {name} needs {part.title if part else "a CLIP " + name}'
     if 'visual.conv1.weight' not in state or 'token_embedding.weight' not in state:

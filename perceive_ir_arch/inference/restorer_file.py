@@ -26,8 +26,9 @@ __all__ = ['FORMAT', 'save_restorer', 'network_from_file', 'read_options']
 FORMAT = 'perceive-ir-restorer'
 # 2: semantic_antialias recorded (version 1 files resized the image with antialiasing);
 # 3: semantic_pos_antialias recorded (earlier files resized DINOv2's position embedding
-# with antialiasing, timm's default then)
-_VERSION = 3
+# with antialiasing, timm's default then); 4: guide_padded recorded (earlier files guided
+# from the image as given)
+_VERSION = 4
 
 
 def save_restorer(path: str, net: nn.Module, network_opt: Mapping[str, Any] | None = None,
@@ -76,6 +77,8 @@ def restorer_contents(data: Mapping[str, Any]) -> tuple[dict, dict, dict | None]
             network_opt.setdefault('semantic_antialias', True)
         if version < 3:
             network_opt.setdefault('semantic_pos_antialias', True)
+        if version < 4:
+            network_opt.setdefault('guide_padded', False)
     return network_opt, params, data.get('semantic')
 
 
@@ -184,4 +187,5 @@ def _semantic_encoder(network_opt: dict, encoder_name: str, value: str | bool, l
     path = locate(encoder_name, value, label)
     network_opt['semantic_pretrained'] = path
     return build_semantic_encoder(encoder_name, path, option=label,
-                                  antialias=bool(network_opt.get('semantic_antialias', False)))
+                                  antialias=bool(network_opt.get('semantic_antialias', False)),
+                                  pos_antialias=bool(network_opt.get('semantic_pos_antialias', False)))

@@ -33,21 +33,23 @@ class Scorer:
         self.device, self.batch_size = device, int(batch_size)
         with torch.no_grad():
             self.text = self.perceiver.text_features()
+        self.scale = self.perceiver.scoring_scale()
         self.tiers = tuple(self.perceiver.class_names)
 
     def _tensor(self, image) -> torch.Tensor:
-        """1 x 3 x h x w in [0, 1] at the perceiver's input size, from an H x W (x C) array
-        (uint8, uint16 or float) or a 3 x H x W tensor; resized here, one image at a time,
-        so that images of any size share a batch."""
+        """1 x 3 x h x w at the perceiver's input size, from an H x W (x C) array (uint8,
+        uint16 or float) or a 3 x H x W tensor in [0, 1]; resized here, one image at a time,
+        so that images of any size share a batch: plain bicubic, not clamped, as the
+        perceiver was trained and as the release scores."""
         if isinstance(image, np.ndarray):
             image = torch.from_numpy(rgb_float(image)).permute(2, 0, 1)
         x = image.float()[None] if image.ndim == 3 else image.float()
-        return F.interpolate(x, size=self.perceiver.image_size, mode='bicubic', align_corners=False,
-                             antialias=True).clamp(0, 1)
+        return F.interpolate(x, size=self.perceiver.image_size, mode='bicubic', align_corners=False)
 
     @torch.no_grad()
     def _rows(self, batch: list[torch.Tensor]) -> list[dict[str, float]]:
-        p = self.perceiver.logits(torch.cat(batch).to(self.device), text=self.text).softmax(-1).cpu().numpy()
+        logits = self.perceiver.logits(torch.cat(batch).to(self.device), text=self.text, scale=self.scale)
+        p = logits.softmax(-1).cpu().numpy()
         return [{**{f'p_{t}': float(v) for t, v in zip(self.tiers, probs)},
                  'score': float(np.dot(probs, np.arange(len(probs))))} for probs in p]
 
@@ -69,9 +71,10 @@ class Scorer:
 
 def create_scorer(prompts: str, *, clip_model: str = 'ViT-B-32', clip_weights: str | None = None,
                   device: str | torch.device = 'auto', batch_size: int = 16,
-                  flag: str = 'clip_weights') -> Scorer:
+                  flag: str = 'clip_weights', prompts_flag: str = 'prompts') -> Scorer:
     """A ``Scorer`` from a stage-1 prompt file; the CLIP file is ``clip_weights``, else
     found by the lookup rule (``perceive_ir_arch.pretrained.locate``; never downloaded).
+    ``flag`` / ``prompts_flag``: how messages name the two files (the command's flags).
     ``clip_tiny`` without a file builds the random test CLIP."""
     from ..archs import CLIPQualityPerceiver
     from ..pretrained import locate
@@ -80,5 +83,6 @@ def create_scorer(prompts: str, *, clip_model: str = 'ViT-B-32', clip_weights: s
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     clip_file = (clip_weights if clip_model == 'clip_tiny'
                  else locate(f'clip_{clip_model}', clip_weights or True, flag))
-    perceiver = CLIPQualityPerceiver(clip_model, clip_file, prompt_file=prompts, pretrained_option=flag)
+    perceiver = CLIPQualityPerceiver(clip_model, clip_file, pretrained_option=flag)
+    perceiver.load_prompts(prompts, prompts_flag)
     return Scorer(perceiver, select_device(device), batch_size)

@@ -58,12 +58,15 @@ class Proxy(nn.Module):
         if self.cross_fitted and len(paths) != 2:
             raise ValueError(f'{where}.checkpoints: the two stage-1 restorers (fold 0, fold 1), '
                              f'got {len(paths)}')
-        self.files = []
+        self.files = [resolve_weights(str(path), f'{where}.checkpoints[{i}]' if self.cross_fitted
+                                      else f'{where}.checkpoint')  # a published file by its name
+                      for i, path in enumerate(paths)]
+        if self.cross_fitted and os.path.realpath(self.files[0]) == os.path.realpath(self.files[1]):
+            raise ValueError(f'{where}.checkpoints: both folds name {self.files[0]}; the medium tier is '
+                             'cross-fitted: give the restorer trained on fold 0, then the one trained on fold 1')
         nets = []
-        for i, path in enumerate(paths):
+        for i, path in enumerate(self.files):
             label = f'{where}.checkpoints[{i}]' if self.cross_fitted else f'{where}.checkpoint'
-            path = resolve_weights(str(path), label)  # a published file by its name: the lookup rule
-            self.files.append(path)
             net = build_network(dict(spec['network']))
             # checkpoints[k] is the restorer trained on fold k (it renders the other fold)
             nets.append(freeze(load_network_file(net, str(path), label, spec.get('param_key'),

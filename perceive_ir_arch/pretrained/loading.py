@@ -18,7 +18,7 @@ __all__ = ['mismatch', 'load_strict', 'pretrained_state', 'PARAM_KEYS', 'network
 # options that change what a network computes without changing its weights: a file that
 # implies them must be loaded into a network built with the same values
 _FUNCTION_OPTIONS = ('semantic_encoder', 'semantic_antialias', 'semantic_pos_antialias', 'cfe_centred_input',
-                     'semantic_guidance', 'degradation_guidance')
+                     'semantic_guidance', 'degradation_guidance', 'guide_padded')
 
 
 def mismatch(own: Mapping[str, torch.Tensor], given: Mapping[str, torch.Tensor]) -> str | None:

@@ -294,7 +294,7 @@ def _score(args: argparse.Namespace) -> int:
 
     scorer = create_scorer(args.prompts, clip_model=args.clip_model, clip_weights=args.clip_weights,
                            device=_device(args.device, 'score'), batch_size=args.batch_size,
-                           flag='--clip-weights')
+                           flag='--clip-weights', prompts_flag='--prompts')
     paths = _expand(args.inputs)
     if not paths:
         raise SystemExit('perceive-ir score: no images found in ' + ', '.join(args.inputs))

@@ -57,6 +57,10 @@ def render_medium(opt: dict[str, Any], device: torch.device | None = None,
             raise KeyError(f'render options need {key!r}')
     root = str(opt['medium_root'])
     counts = {'written': 0, 'skipped': 0}
+    given = [str((opt['restorers'] or {}).get(f'fold{k}')) for k in (0, 1)]
+    if os.path.exists(given[0]) and os.path.exists(given[1]) and os.path.samefile(*given):
+        raise ValueError(f'restorers: fold0 and fold1 both name {given[0]}; each fold is rendered by the '
+                         'restorer trained on the other: give the two stage-1a restorers')
     for fold in (0, 1):
         other = f'fold{1 - fold}'
         if other not in opt['restorers']:
