@@ -76,5 +76,5 @@ setup(
         # transformers: the reference DINOv2 the authors' release runs (tests compare tokens)
         'test': ['pytest>=7', 'scikit-image>=0.19', 'hypothesis>=6', 'transformers>=4.44'] + _EXPORT,
     },
-    entry_points={'console_scripts': ['perceive-ir = perceive_ir_arch.runners.cli:main']},
+    entry_points={'console_scripts': ['perceive-ir = perceive_ir_arch.inference.cli:main']},
 )

@@ -79,7 +79,7 @@ def stand_in_files(opt: dict, tmp: str, proxy_overrides: dict | None = None, ext
 
     from perceive_ir_arch.archs import CLIPQualityPerceiver
     from perceive_ir_arch.losses.proxy import proxy_spec
-    from perceive_ir_arch.data.tasks import TASKS
+    from perceive_ir_arch.tasks import TASKS
 
     opt['network_g']['semantic_pretrained'] = None
     opt['datasets']['train']['proxy_root'] = None  # nothing rendered: every proxy computed

@@ -18,21 +18,6 @@ import time
 from _common import machine, write_results
 
 
-def sequential(u, delta, A, B, C, D, bias):  # noqa: N803
-    import torch
-    import torch.nn.functional as F
-
-    delta = F.softplus(delta + bias[:, None])
-    h = u.shape[1] // B.shape[1]
-    Bx, Cx = B.repeat_interleave(h, dim=1), C.repeat_interleave(h, dim=1)  # noqa: N806
-    x = u.new_zeros(u.shape[0], u.shape[1], A.shape[1])
-    ys = []
-    for t in range(u.shape[-1]):
-        x = torch.exp(delta[:, :, t, None] * A) * x + (delta[:, :, t] * u[:, :, t])[..., None] * Bx[:, :, :, t]
-        ys.append((x * Cx[:, :, :, t]).sum(-1))
-    return torch.stack(ys, -1) + u * D[:, None]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument('--sizes', type=int, nargs='+', default=[32, 64, 128])
@@ -42,7 +27,7 @@ def main() -> None:
 
     import torch
 
-    from perceive_ir_arch.archs.selective_scan import selective_scan
+    from perceive_ir_arch.archs.selective_scan import selective_scan, selective_scan_reference
 
     dev = torch.device(args.device)
 
@@ -70,7 +55,7 @@ def main() -> None:
         D, bias = torch.ones(dim, device=dev), torch.zeros(dim, device=dev)  # noqa: N806
         with torch.no_grad():
             t_chunk, y_chunk = timed(lambda: selective_scan(u, delta, A, B, C, D, bias, True))
-            t_seq, y_seq = timed(lambda: sequential(u, delta, A, B, C, D, bias))
+            t_seq, y_seq = timed(lambda: selective_scan_reference(u, delta, A, B, C, D, bias))
         rows.append({'side': side, 'positions': length, 'chunked_s': t_chunk, 'sequential_s': t_seq,
                      'speedup': t_seq / t_chunk, 'max_abs_diff': float((y_chunk - y_seq).abs().max())})
     info = machine(args.device)

@@ -128,7 +128,7 @@ def main() -> None:
     from basicsr.models import build_model
 
     import perceive_ir_arch  # noqa: F401
-    from perceive_ir_arch.data.tasks import TASKS
+    from perceive_ir_arch.tasks import TASKS
 
     tmp = tempfile.mkdtemp(prefix='perceive_ir_bench_')
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from perceive_ir_arch.runners.cli import main
+from perceive_ir_arch.inference.cli import main
 from tests.conftest import SAMPLES, random_image, run_python, write_image
 
 
@@ -63,7 +63,7 @@ def test_score_refuses_to_download(prompts, empty_caches):
 
 
 def test_console_script_is_installed(tmp_path, prompts):
-    out = run_python(['-m', 'perceive_ir_arch.runners.cli', 'score', os.path.join(SAMPLES, 'test'),
+    out = run_python(['-m', 'perceive_ir_arch.inference.cli', 'score', os.path.join(SAMPLES, 'test'),
                       '--prompts', prompts, '--clip-model', 'clip_tiny', '--quiet'], cwd=str(tmp_path))
     assert 'chelsea.png' in out.stdout and 'p_excellent' in out.stdout
     import shutil

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from perceive_ir_arch import PerceiveIR, save_restorer
-from perceive_ir_arch.runners.cli import main as cli
+from perceive_ir_arch.inference.cli import main as cli
 from perceive_ir_arch.utils.errors import user_errors
 from tests.conftest import REPO, SAMPLES, TINY, random_image, run_python, write_image, write_yaml
 from tests.test_pipeline import train_options

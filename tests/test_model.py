@@ -261,7 +261,7 @@ def test_the_best_mean_validation_psnr_is_kept_and_survives_resume(tmp_path):
     model = build_model(opt)
     best = str(tmp_path / 'net_g_best.pth')
     assert not model.note_validation('a', 20.0, 5) and not os.path.exists(best)  # b not yet in
-    assert model.note_validation('b', 30.0, 5) and model.best == {'psnr': 25.0, 'iter': 5}
+    assert model.note_validation('b', 30.0, 5) and model.best.state_dict() == {'psnr': 25.0, 'iter': 5}
     saved = torch.load(best, weights_only=True)['params']
     assert all(torch.equal(saved[k], v) for k, v in model.net_g.state_dict().items())
     model.feed_data(batch())
@@ -271,9 +271,9 @@ def test_the_best_mean_validation_psnr_is_kept_and_survives_resume(tmp_path):
     model.save_training_state(epoch=0, current_iter=10)
     fresh = build_model(opt)
     fresh.resume_training(torch.load(tmp_path / '10.state', weights_only=True))
-    assert fresh.best == {'psnr': 25.0, 'iter': 5}
+    assert fresh.best.state_dict() == {'psnr': 25.0, 'iter': 5}
     fresh.note_validation('a', 22.0, 15)
-    assert fresh.note_validation('b', 30.0, 15) and fresh.best == {'psnr': 26.0, 'iter': 15}
+    assert fresh.note_validation('b', 30.0, 15) and fresh.best.state_dict() == {'psnr': 26.0, 'iter': 15}
 
 
 @pytest.mark.parametrize('block,kind,home', [('pixel_opt', 'DegradationContrastiveLoss', 'contrastive_opt'),

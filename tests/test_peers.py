@@ -87,7 +87,7 @@ class TaskConditionedTestNet(nn.Module):
 
 
 def test_the_loss_with_several_proxies_is_the_per_sample_formula(tmp_path):
-    from perceive_ir_arch.data.tasks import TASKS
+    from perceive_ir_arch.tasks import TASKS
     from perceive_ir_arch.losses import DifficultyAdaptivePerceptualLoss
     from tests.dpl_reference import LAYER_WEIGHTS, psnr_db, release_style_taps
 
@@ -335,16 +335,7 @@ def test_a_retinexformer_file_loads_and_pads_to_four(tmp_path):
 
 
 # -- MambaIR and the selective scan ---------------------------------------------------------
-def _sequential_scan(u, delta, A, B, C, D, bias):  # noqa: N803
-    """The recurrence as mamba_ssm's reference defines it, one position at a time."""
-    delta = F.softplus(delta + bias[:, None])
-    h = u.shape[1] // B.shape[1]
-    Bx, Cx = B.repeat_interleave(h, dim=1), C.repeat_interleave(h, dim=1)  # noqa: N806
-    x, ys = torch.zeros(u.shape[0], u.shape[1], A.shape[1]), []
-    for t in range(u.shape[-1]):
-        x = torch.exp(delta[:, :, t, None] * A) * x + (delta[:, :, t] * u[:, :, t])[..., None] * Bx[:, :, :, t]
-        ys.append((x * Cx[:, :, :, t]).sum(-1))
-    return torch.stack(ys, -1) + u * D[:, None]
+from perceive_ir_arch.archs.selective_scan import selective_scan_reference  # noqa: E402
 
 
 @pytest.mark.parametrize('length,chunk', [(53, None), (53, 8), (16, 16), (100, 7), (1, None)])
@@ -356,7 +347,7 @@ def test_the_chunked_selective_scan_equals_the_sequential_recurrence(length, chu
     A = -torch.rand(12, 5, generator=g) * 3  # noqa: N806
     B, C = torch.randn(2, 4, 5, length, generator=g), torch.randn(2, 4, 5, length, generator=g)  # noqa: N806
     D, bias = torch.randn(12, generator=g), torch.randn(12, generator=g)  # noqa: N806
-    expected = _sequential_scan(u, delta, A, B, C, D, bias)
+    expected = selective_scan_reference(u, delta, A, B, C, D, bias)
     got = selective_scan(u, delta, A, B, C, D, bias, delta_softplus=True, chunk=chunk)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     # with gradients asked for, the same numbers (out-of-place path)
@@ -379,7 +370,7 @@ def test_ss2d_scans_four_directions_and_sums_them_in_row_order():
             seq = seq.flip(-1) if k >= 2 else seq
             proj = ss.x_proj_weight[k] @ seq[0]  # (rank + 2N) x L
             dt, bk, ck = proj.split([ss.dt_rank, 3, 3])
-            y = _sequential_scan(seq, (ss.dt_projs_weight[k] @ dt)[None], A[k], bk[None, None], ck[None, None],
+            y = selective_scan_reference(seq, (ss.dt_projs_weight[k] @ dt)[None], A[k], bk[None, None], ck[None, None],
                                  ss.Ds.view(4, 12)[k], ss.dt_projs_bias[k])
             y = y.flip(-1) if k >= 2 else y
             total += y.view(1, 12, 3, 4) if k % 2 == 0 else y.view(1, 12, 4, 3).transpose(2, 3)

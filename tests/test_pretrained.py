@@ -11,7 +11,7 @@ import torch
 from perceive_ir_arch.archs import CLIPQualityPerceiver
 from perceive_ir_arch.backbones import build_clip
 from perceive_ir_arch.backbones.dinov2 import SemanticEncoder
-from perceive_ir_arch.runners.cli import main
+from perceive_ir_arch.inference.cli import main
 from perceive_ir_arch.backbones import VGG16Features
 from perceive_ir_arch.pretrained import (PRETRAINED_PARTS, PretrainedFileError, describe, locate,
                                          read_state_dict)

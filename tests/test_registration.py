@@ -180,3 +180,15 @@ def test_the_readme_table_lists_every_registered_type():
     listed = {(m[0], m[1]) for m in re.findall(r'^\| (ARCH|DATASET|METRIC|LOSS|MODEL) \| `(\w+)` \|', table, re.M)}
     registered = {(reg.split('_')[0], name) for reg, names in _plugin_types().items() for name in names}
     assert listed == registered
+
+
+def test_the_readme_layout_lists_every_module():
+    import os
+    import re
+
+    text = open(f'{REPO}/README.md', encoding='utf-8').read()
+    layout = text.split('## Layout, and where to change what', 1)[1].split('```', 2)[1]
+    for folder, _, files in os.walk(f'{REPO}/perceive_ir_arch'):
+        for name in files:
+            if name.endswith('.py') and name != '__init__.py':
+                assert re.search(rf'\b{re.escape(name)}\b', layout), f'README layout does not list {name}'

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from perceive_ir_arch import PerceiveIR, create_restorer
 from perceive_ir_arch.archs.perceive_ir_release import release_to_perceive_ir
 from perceive_ir_arch.backbones.dinov2 import SemanticEncoder
-from perceive_ir_arch.runners.cli import main
+from perceive_ir_arch.inference.cli import main
 from perceive_ir_arch.pretrained import PretrainedFileError, load_network_file, locate, read_trained
 from tests import published_files as pf
 from tests.conftest import write_image

@@ -14,7 +14,7 @@ import torch
 import perceive_ir_arch.inference.restorer
 from perceive_ir_arch import PerceiveIR, create_restorer, save_restorer
 from perceive_ir_arch.inference.tiling import blend_window, tiles
-from perceive_ir_arch.runners.cli import main
+from perceive_ir_arch.inference.cli import main
 from perceive_ir_arch.utils.image_io import apply_orientation, read_photo, write_photo
 from tests.conftest import SAMPLES, TINY, random_image, write_image, write_yaml
 

@@ -11,12 +11,12 @@ import pytest
 import torch
 
 from perceive_ir_arch import create_restorer
-from perceive_ir_arch.data.tasks import TASKS
+from perceive_ir_arch.tasks import TASKS
 from perceive_ir_arch.inference.evaluation import centre_crop, evaluate, psnr, sequential_noise
 from perceive_ir_arch.metrics.ssim_skimage import ssim_uniform
 from perceive_ir_arch.pretrained import PRETRAINED_PARTS
 from perceive_ir_arch.registry import build_network
-from perceive_ir_arch.runners.cli import main as cli
+from perceive_ir_arch.inference.cli import main as cli
 from perceive_ir_arch.zoo import BENCHMARKS, MODELS, list_models, model_entry
 from tests.conftest import random_image, write_image, write_yaml
 from tests.publisher_figures import FIGURES, schema

@@ -19,8 +19,9 @@ from torch import nn
 
 from ..backbones.clip import CLIP_ARCHS, build_clip
 from ..backbones.frozen import HoldsFrozen, register_normalisation
+from ..pretrained import (OPENAI_CLIP, PRETRAINED_PARTS, PretrainedFileError, describe, locate, pretrained_part,
+                          read_checkpoint, read_trained)
 from ..registry import register_arch
-from ..pretrained import OPENAI_CLIP, PretrainedFileError, describe, pretrained_part, read_checkpoint, read_trained
 
 __all__ = ['CLIPQualityPerceiver', 'CLIP_ARCHS', 'QUALITY_TIERS']
 
@@ -120,8 +121,6 @@ class CLIPQualityPerceiver(HoldsFrozen):
         """Load the context from a stage-1 file, checking its keys and shape: this project's
         checkpoint (BasicSR ``params``) or the release's ``quality_prompts_*.pth``."""
         import os
-
-        from ..pretrained import PRETRAINED_PARTS, locate
 
         if not os.path.isfile(path):
             if path not in PRETRAINED_PARTS:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..registry import register_arch
@@ -51,16 +50,10 @@ class InstructIR(NAFNet):
         self.enc_cond = nn.ModuleList(InstructionConditionBlock(c, txtdim) for c in widths)
         self.dec_cond = nn.ModuleList(InstructionConditionBlock(c, txtdim) for c in reversed(widths))
 
+    def conditioned(self, x: torch.Tensor, side: str, level: int, *condition: torch.Tensor) -> torch.Tensor:
+        (embedding,) = condition
+        return (self.enc_cond if side == 'enc' else self.dec_cond)[level](x, embedding)
+
     def forward(self, inp: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        h, w = inp.shape[-2:]
-        inp = F.pad(inp, (0, (-w) % self.multiple, 0, (-h) % self.multiple))
-        x = self.intro(inp)
-        skips = []
-        for encoder, cond, down in zip(self.encoders, self.enc_cond, self.downs):
-            x = cond(encoder(x), embedding)
-            skips.append(x)
-            x = down(x)
-        x = self.middle_blks(x)
-        for decoder, up, skip, cond in zip(self.decoders, self.ups, reversed(skips), self.dec_cond):
-            x = cond(decoder(up(x) + skip), embedding)
-        return (self.ending(x) + inp)[..., :h, :w]
+        """The image restored as the instruction ``embedding`` (B x txtdim) says."""
+        return super().forward(inp, embedding)

@@ -97,18 +97,23 @@ class NAFNet(nn.Module):
             self.decoders.append(nn.Sequential(*[NAFBlock(c) for _ in range(n)]))
         self.multiple = 2 ** len(self.encoders)
 
-    def forward(self, inp: torch.Tensor) -> torch.Tensor:
+    def conditioned(self, x: torch.Tensor, side: str, level: int, *condition: torch.Tensor) -> torch.Tensor:
+        """The features after an encoder (``side`` 'enc') or decoder ('dec') level: as they
+        are here; InstructIR conditions them on its instruction."""
+        return x
+
+    def forward(self, inp: torch.Tensor, *condition: torch.Tensor) -> torch.Tensor:
         h, w = inp.shape[-2:]
         inp = F.pad(inp, (0, (-w) % self.multiple, 0, (-h) % self.multiple))
         x = self.intro(inp)
         skips = []
-        for encoder, down in zip(self.encoders, self.downs):
-            x = encoder(x)
+        for level, (encoder, down) in enumerate(zip(self.encoders, self.downs)):
+            x = self.conditioned(encoder(x), 'enc', level, *condition)
             skips.append(x)
             x = down(x)
         x = self.middle_blks(x)
-        for decoder, up, skip in zip(self.decoders, self.ups, reversed(skips)):
-            x = decoder(up(x) + skip)
+        for level, (decoder, up, skip) in enumerate(zip(self.decoders, self.ups, reversed(skips))):
+            x = self.conditioned(decoder(up(x) + skip), 'dec', level, *condition)
         return (self.ending(x) + inp)[..., :h, :w]
 
 

@@ -20,7 +20,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ['selective_scan']
+__all__ = ['selective_scan', 'selective_scan_reference']
 
 
 def selective_scan(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor,  # noqa: N803
@@ -85,3 +85,18 @@ def selective_scan(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: tor
     if D is not None:
         y = y + u[..., :length] * D.float()[:, None]
     return y
+
+
+def selective_scan_reference(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor,  # noqa: N803
+                             C: torch.Tensor, D: torch.Tensor, delta_bias: torch.Tensor) -> torch.Tensor:  # noqa: N803
+    """The recurrence as Mamba defines it, one position at a time (slow; the definition the
+    chunked scan is tested and timed against): with delta = softplus(delta + bias),
+    h_t = exp(delta_t A) h_{t-1} + delta_t u_t B_t, y_t = C_t . h_t + D u_t."""
+    delta = F.softplus(delta + delta_bias[:, None])
+    per_group = u.shape[1] // B.shape[1]
+    b, c = B.repeat_interleave(per_group, dim=1), C.repeat_interleave(per_group, dim=1)
+    h, ys = u.new_zeros(u.shape[0], u.shape[1], A.shape[1]), []
+    for t in range(u.shape[-1]):
+        h = torch.exp(delta[:, :, t, None] * A) * h + (delta[:, :, t] * u[:, :, t])[..., None] * b[:, :, :, t]
+        ys.append((h * c[:, :, :, t]).sum(-1))
+    return torch.stack(ys, -1) + u * D[:, None]

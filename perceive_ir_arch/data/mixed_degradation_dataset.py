@@ -4,9 +4,7 @@ from __future__ import annotations
 import bisect
 import logging
 import os
-import re
 import zlib
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,142 +12,22 @@ import torch
 from torch.utils import data
 
 from ..registry import register_dataset
-from ..utils.image_io import decode_image
+from ..tasks import TASKS
 from ..utils.once import Once
-from ..utils.suggest import did_you_mean
 from ._crop import fit_to_crop, random_window
-from .folders import index_folder, lmdb_path_of
 from .folds import fold_of
-from .layouts import LAYOUTS
 from .options import check_dataset_keys
-from .tasks import TASK_TABLE, TASKS, Task, task_named
+from .reader import ImageReader
+from .renders import Renders
+from .sources import Item, Source, build_source
 
 __all__ = ['MixedDegradationDataset']
 
 logger = logging.getLogger('basicsr.perceive_ir')
 _REDRAWS = 100  # unreadable samples in a row before a task is given up
 
-_SOURCE_KEYS = {'task', 'layout', 'dataroot', 'dataroot_lq', 'dataroot_gt', 'lq_dir', 'gt_dir',
-                'lq_pattern', 'gt_name', 'repeat'} | {t.levels_option for t in TASK_TABLE if t.levels_option}
-
-
-@dataclass(frozen=True)
-class _Item:
-    lq: str | None  # file path (disk) or key (lmdb); None when synthesised
-    gt: str
-    name: str  # relative name without extension, unique within the source
-    level: float | None  # fixed synthesis level (evaluation: denoise's sigma) or None
-    scene: str = ''  # what the pair shows (its clean image, or sequence): the fold key
-
-
-@dataclass
-class _Source:
-    spec: Task
-    layout: str
-    items: list[_Item]
-    repeat: int
-    levels: tuple[float, ...]  # synthesis levels drawn from in training
-    lq_db: str | None  # LMDB client keys (the .lmdb paths)
-    gt_db: str | None
-
-    @property
-    def task(self) -> str:
-        return self.spec.name
-
-    @property
-    def synthetic(self) -> bool:
-        return self.items[0].lq is None
-
-
-def _check_keys(src: dict, where: str) -> None:
-    for key in src:
-        if key not in _SOURCE_KEYS:
-            raise KeyError(f'{where}: unknown key {key!r}{did_you_mean(key, _SOURCE_KEYS)}; '
-                           f'allowed: {sorted(_SOURCE_KEYS)}')
-
-
 def _stable_hash(text: str) -> int:
     return zlib.crc32(text.encode('utf-8'))
-
-
-def _levels(value: Any, option: str) -> tuple[float, ...]:
-    """Synthesis levels (denoise: sigmas on the 0-255 scale): a list of numbers > 0."""
-    values = value if isinstance(value, (list, tuple)) else [value]
-    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0]
-    if bad:
-        raise ValueError(f'{option}: expected a list of numbers > 0 (noise sigmas on the 0-255 scale), '
-                         f'got {value!r}')
-    return tuple(float(v) for v in values)
-
-
-def _build_source(src: dict, where: str, backend: str, train: bool) -> _Source:
-    _check_keys(src, where)
-    spec = task_named(src.get('task'), f'{where}.task')
-    task = spec.name
-    layout_name = src.get('layout', spec.default_layout)
-    if layout_name is None:
-        raise KeyError(f'{where}.layout: required for task {task!r}; one of {sorted(LAYOUTS)}')
-    if layout_name not in LAYOUTS:
-        raise ValueError(f'{where}.layout: {layout_name!r} is not a layout{did_you_mean(layout_name, LAYOUTS)}; '
-                         f'one of {sorted(LAYOUTS)}')
-    layout = LAYOUTS[layout_name]
-    repeat = int(src.get('repeat', 1))
-    if repeat < 1:
-        raise ValueError(f'{where}.repeat must be >= 1, got {repeat}')
-    for option in {t.levels_option for t in TASK_TABLE} - {spec.levels_option, ''}:
-        if option in src:
-            raise KeyError(f'{where}.{option}: task {task!r} takes no {option}')
-    levels = _levels(src.get(spec.levels_option, spec.levels), f'{where}.{spec.levels_option}') if spec.levels else ()
-    if spec.levels and not levels:
-        raise ValueError(f'{where}.{spec.levels_option}: {task} needs at least one level')
-
-    def root(kind: str) -> str:
-        explicit = src.get(f'dataroot_{kind}')
-        if explicit is not None:
-            return str(explicit)
-        if src.get('dataroot') is None:
-            raise KeyError(f'{where}: give dataroot (or dataroot_lq and dataroot_gt)')
-        sub = src.get(f'{kind}_dir', getattr(layout, f'{kind}_dir'))
-        return os.path.join(str(src['dataroot']), sub) if sub else str(src['dataroot'])
-
-    gt_root = root('gt')
-    gt_index = index_folder(gt_root, backend)
-    gt_db = lmdb_path_of(gt_root) if backend == 'lmdb' else None
-    if not gt_index:
-        raise ValueError(f'{where}: no images in {gt_root!r} (layout {layout_name!r}: '
-                         f'{layout.example})')
-
-    if layout.lq_dir is None:  # synthetic: clean images only
-        fixed = levels if levels and not train else (None,)  # one evaluation sample per level
-        items = [_Item(None, gt, name, v, name) for name, gt in gt_index.items() for v in fixed]
-        return _Source(spec, layout_name, items, repeat, levels, None, gt_db)
-
-    lq_root = root('lq')
-    lq_index = index_folder(lq_root, backend)
-    lq_db = lmdb_path_of(lq_root) if backend == 'lmdb' else None
-    pattern = re.compile(src.get('lq_pattern', layout.lq_pattern))
-    template = src.get('gt_name', layout.gt_name)
-    scene = layout.scene if template == layout.gt_name and pattern.pattern == layout.lq_pattern else ''
-    items, missing = [], []
-    for name, lq in lq_index.items():
-        m = pattern.fullmatch(name)
-        if m is None:
-            continue  # e.g. the sharp/ images beside blur/ in the GoPro layout
-        groups = {k: v or '' for k, v in m.groupdict().items()}
-        gt_name = template.format(**groups)
-        if gt_name in gt_index:
-            items.append(_Item(lq, gt_index[gt_name], name, None, scene.format(**groups) if scene else gt_name))
-        else:
-            missing.append(f'{name} -> {gt_name}')
-    if missing:
-        shown = '; '.join(missing[:5]) + (f'; ... ({len(missing)} in all)' if len(missing) > 5 else '')
-        raise FileNotFoundError(
-            f'{where}: {len(missing)} degraded images in {lq_root!r} have no clean image in '
-            f'{gt_root!r} (layout {layout_name!r}: {layout.example}): {shown}')
-    if not items:
-        raise ValueError(f'{where}: no degraded image in {lq_root!r} matches the layout '
-                         f'{layout_name!r} ({layout.example}); found {len(lq_index)} images')
-    return _Source(spec, layout_name, items, repeat, levels, lq_db, gt_db)
 
 
 def _center_crop(img: np.ndarray, multiple: int) -> np.ndarray:
@@ -237,28 +115,10 @@ class MixedDegradationDataset(data.Dataset):
         sources = opt.get('sources')
         if not sources:
             raise KeyError(f'{name}.sources: list at least one source (task, layout, dataroot)')
-        self.sources = [_build_source(dict(s), f'{name}.sources[{i}]', self.backend, self.train)
+        self.sources = [build_source(dict(s), f'{name}.sources[{i}]', self.backend, self.train)
                         for i, s in enumerate(sources)]
         fold, folds = opt.get('fold'), int(opt.get('num_folds', 2))
         self.num_folds = folds
-        self.medium_root = opt.get('medium_root') if self.train else None
-        if self.medium_root is not None and not os.path.isdir(str(self.medium_root)):
-            raise FileNotFoundError(f'{name}.medium_root: {self.medium_root!r} is not a folder; render the '
-                                    'medium tier with render_medium (its medium_root), or set medium_root: ~')
-        if self.medium_root is not None and all(s.synthetic for s in self.sources):
-            logger.warning(f'{name}.medium_root is not read: every source synthesises its degradation, whose '
-                           'medium tier is computed in each step (it is rendered for pairs read from files)')
-        # the proxies rendered ahead of training: one folder per proxy under proxy_root
-        root = opt.get('proxy_root') if self.train else None
-        if root is not None and not os.path.isdir(str(root)):
-            raise FileNotFoundError(f'{name}.proxy_root: {root!r} is not a folder; render the proxies with '
-                                    'render_medium (its proxy_root), or set proxy_root: ~ to compute them')
-        self.proxy_renders = {} if root is None else {
-            p: os.path.join(str(root), p) for p in sorted(os.listdir(str(root)))
-            if os.path.isdir(os.path.join(str(root), p))}
-        # a proxy renders the tasks it handles, one folder each: looked up once, not per sample
-        self.proxy_tasks = {p: {t for t in TASKS if os.path.isdir(os.path.join(folder, t))}
-                            for p, folder in self.proxy_renders.items()}
         if fold is not None:
             if not 0 <= int(fold) < folds:
                 raise ValueError(f'{name}.fold must be in 0..{folds - 1}, got {fold!r}')
@@ -268,15 +128,18 @@ class MixedDegradationDataset(data.Dataset):
                     raise ValueError(f'{name}.sources[{i}]: no pair falls in fold {fold}')
         sizes = [len(s.items) * s.repeat for s in self.sources]
         self._starts = np.cumsum([0] + sizes).tolist()
-        self._client = None
+        self.reader = ImageReader(self.backend, [d for s in self.sources for d in (s.lq_db, s.gt_db) if d],
+                                  **self.io_kwargs)
         self.name = name
         self.bad_samples = opt.get('bad_samples', 'skip' if self.train else 'raise')
         if self.bad_samples not in ('skip', 'raise'):
             raise ValueError(f'{name}.bad_samples must be skip or raise, got {self.bad_samples!r}')
+        # the stage-1b renders read beside the pairs (checked now: a missing one stops the run)
+        self.renders = (Renders(name, opt.get('medium_root'), opt.get('proxy_root'), self.sources)
+                        if self.train else Renders(name, None, None, ()))
         self._said = Once()  # each bad file and the upscaling reported once per run, all workers
         if self.train:
             self._check_usable()
-            self._check_renders()
             logger.info(f'{name}: {len(self)} samples per pass; per task: '
                         + ', '.join(f'{t} {n}' for t, n in self.task_counts().items()) + '; per source: '
                         + ', '.join(f'[{i}] {s.task} {len(s.items)} x {s.repeat}'
@@ -288,43 +151,14 @@ class MixedDegradationDataset(data.Dataset):
         for src in self.sources:
             for item in src.items:
                 try:
-                    self._read(item.gt, src.gt_db)
-                    self._client = None  # opened again in each worker
+                    self.reader.read(item.gt, src.gt_db)
+                    self.reader.close()  # opened again in each worker
                     return
                 except OSError as exc:
                     errors.append(str(exc))
-        self._client = None
+        self.reader.close()
         raise ValueError(f'{self.name}: none of the {len(errors)} clean images can be read, e.g. '
                          + '; '.join(errors[:3]))
-
-    def _check_renders(self) -> None:
-        """Fail at start when a pair has no stage-1b render where one is expected: a
-        missing render would otherwise make the pair unreadable, and ``bad_samples: skip``
-        would silently train on other samples of its task instead."""
-        places = []
-        if self.medium_root is not None:
-            places.append(('medium_root', str(self.medium_root), None))
-        places += [(f'proxy_root ({proxy})', folder, proxy) for proxy, folder in self.proxy_renders.items()]
-        for option, root, proxy in places:
-            needed = missing = 0
-            example = None
-            for src in self.sources:
-                # a proxy renders the tasks it handles (a folder per task); the medium tier all
-                if proxy is not None and src.task not in self.proxy_tasks[proxy]:
-                    continue
-                for item in src.items:
-                    if item.lq is None:  # synthesised: computed in the step, never rendered
-                        continue
-                    needed += 1
-                    path = os.path.join(root, src.task, item.name + '.png')
-                    if not os.path.isfile(path):
-                        missing += 1
-                        example = example or path
-            if missing:
-                raise FileNotFoundError(
-                    f'{self.name}.{option}: {missing} of the {needed} pairs read from files have no '
-                    f'stage-1b render (e.g. {example!r}); run python -m perceive_ir_arch.render_medium '
-                    'with the same sources, or set it to ~ to compute them in every step')
 
     def __len__(self) -> int:
         return self._starts[-1]
@@ -342,30 +176,14 @@ class MixedDegradationDataset(data.Dataset):
         return counts
 
     # -- reading ----------------------------------------------------------------------
-    def _read(self, ref: str, db: str | None) -> np.ndarray:
-        if self._client is None:  # per worker: LMDB handles must not cross a fork
-            from basicsr.utils import FileClient
-            if self.backend == 'lmdb':
-                dbs = sorted({d for s in self.sources for d in (s.lq_db, s.gt_db) if d})
-                self._client = FileClient('lmdb', db_paths=dbs, client_keys=dbs, **self.io_kwargs)
-            else:
-                self._client = FileClient('disk')
-        try:
-            content = self._client.get(ref, db) if db else self._client.get(ref)
-        except Exception as exc:
-            raise OSError(f'cannot read {ref!r}' + (f' from {db!r}' if db else '') + f': {exc}') from exc
-        if content is None:
-            raise OSError(f'key {ref!r} is not in {db!r}')
-        return decode_image(bytes(content), f'{db}:{ref}' if db else ref)
-
-    def _rng(self, src: _Source, item: _Item) -> np.random.Generator:
+    def _rng(self, src: Source, item: Item) -> np.random.Generator:
         if self.train:
             return np.random.default_rng(np.random.randint(0, 2 ** 31 - 1))
         return np.random.default_rng(
             [self.seed, _stable_hash(item.name), TASKS.index(src.task), int((item.level or 0) * 100)])
 
     # -- sample -----------------------------------------------------------------------
-    def _locate(self, index: int) -> tuple[_Source, _Item]:
+    def _locate(self, index: int) -> tuple[Source, Item]:
         k = bisect.bisect_right(self._starts, index) - 1
         src = self.sources[k]
         return src, src.items[(index - self._starts[k]) % len(src.items)]
@@ -410,7 +228,7 @@ class MixedDegradationDataset(data.Dataset):
     def _sample(self, index: int) -> dict[str, Any]:
         src, item = self._locate(index)
         rng = self._rng(src, item)
-        gt = self._read(item.gt, src.gt_db)
+        gt = self.reader.read(item.gt, src.gt_db)
         gt_path = f'{src.gt_db}/{item.gt}' if src.gt_db else item.gt
         if self.train:  # an image under the crop is upscaled, before any noise is added
             self._note_upscale(gt, gt_path)
@@ -423,7 +241,7 @@ class MixedDegradationDataset(data.Dataset):
             stem, ext = os.path.splitext(gt_path)
             lq_path = f'{stem}_{src.spec.tag(level)}{ext if ext else ".png"}'
         else:
-            lq = self._read(item.lq, src.lq_db)
+            lq = self.reader.read(item.lq, src.lq_db)
             lq_path = f'{src.lq_db}/{item.lq}' if src.lq_db else item.lq
             if self.train:
                 lq = fit_to_crop(lq, int(self.gt_size))
@@ -438,18 +256,20 @@ class MixedDegradationDataset(data.Dataset):
         if self.train:  # which stage-1 fold the pair is in: the cross-fitted medium tier
             sample['fold'] = fold_of(src.task, item.scene, self.num_folds)
         renders: dict[str, np.ndarray] = {}
-        if self.medium_root is not None:
+        medium_root = self.renders.medium_root
+        if medium_root is not None:
             # the stage-1b render of this pair; a synthesised degradation is new at every
             # draw, so its medium image is computed by the proxy instead
             if item.lq is not None:
-                medium = self._render(str(self.medium_root), 'medium_root', src, item, gt.shape)
+                medium = Renders.read(medium_root, 'medium_root', src, item, gt.shape, self.gt_size)
                 renders['medium'] = medium
             sample['has_medium'] = medium is not None
-        for proxy, folder in self.proxy_renders.items():
+        for proxy, folder in self.renders.proxies.items():
             # a proxy's render exists for the pairs of the tasks it handles (its task folder)
-            found = item.lq is not None and src.task in self.proxy_tasks[proxy]
+            found = item.lq is not None and self.renders.rendered(proxy, src.task)
             if found:
-                renders[f'render_{proxy}'] = self._render(folder, f'proxy_root ({proxy})', src, item, gt.shape)
+                renders[f'render_{proxy}'] = Renders.read(folder, f'proxy_root ({proxy})', src, item, gt.shape,
+                                                          self.gt_size)
             sample[f'has_render_{proxy}'] = found
         if self.train:
             # name a real file in errors (a synthesised lq path does not exist)
@@ -459,9 +279,9 @@ class MixedDegradationDataset(data.Dataset):
             arrays = {'lq': _center_crop(lq, self.crop_multiple), 'gt': _center_crop(gt, self.crop_multiple)}
         for key, arr in arrays.items():
             sample[key] = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
-        if self.medium_root is not None and 'medium' not in sample:
+        if medium_root is not None and 'medium' not in sample:
             sample['medium'] = torch.zeros_like(sample['gt'])  # batches need one shape
-        for proxy in self.proxy_renders:
+        for proxy in self.renders.proxies:
             sample.setdefault(f'render_{proxy}', torch.zeros_like(sample['gt']))
         return sample
 
@@ -471,21 +291,6 @@ class MixedDegradationDataset(data.Dataset):
             logger.warning(f'{self.name}.gt_size {self.gt_size} is larger than {path!r} ({w}x{h}): crops of '
                            'images under gt_size are upscaled (bicubic, as the authors\' release does); said '
                            'once for the whole set')
-
-    def _render(self, root: str, option: str, src: _Source, item: _Item, shape: tuple[int, ...]) -> np.ndarray:
-        """The render ``<root>/<task>/<name>.png`` of a pair, at the (upscaled) pair's size."""
-        path = os.path.join(root, src.task, item.name + '.png')
-        try:
-            with open(path, 'rb') as f:
-                image = decode_image(f.read(), path)
-        except FileNotFoundError:
-            raise OSError(f'{path!r}: no stage-1b render of this pair; run render_medium with '
-                          f'the same sources ({option})') from None
-        image = fit_to_crop(image, int(self.gt_size))
-        if image.shape != shape:
-            raise ValueError(f'render {path!r} is {image.shape[1]}x{image.shape[0]} but its pair '
-                             f'is {shape[1]}x{shape[0]}; render it again')
-        return image
 
     def has_degraded_file(self, index: int) -> bool:
         """Whether sample ``index`` reads its degraded image from a file (not synthesised)."""

@@ -1,10 +1,10 @@
-"""The restoration tasks as one table: a new task is one entry here.
+"""How each task's data is made: a new task is its name in ``perceive_ir_arch/tasks.py``
+and one entry here.
 
 Each entry names the task, how its degradation is made from a clean image (for sources
 with clean images only), the layout a source of the task defaults to, and the levels its
-synthesiser takes (denoise: the noise sigmas, set per source with ``sigmas``).  The order
-of the table is the integer task label (``task_id``) every sample carries and the losses
-and models read.
+synthesiser takes (denoise: the noise sigmas, set per source with ``sigmas``).  The table
+follows the order of ``TASKS``, the integer task label.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..utils.suggest import did_you_mean
+from ..tasks import TASKS, check_task
 from .degradations import (add_gaussian_noise, synthesize_haze, synthesize_low_light,
                            synthesize_motion_blur, synthesize_rain)
 
@@ -46,13 +46,11 @@ TASK_TABLE: tuple[Task, ...] = (
     Task('lowlight', synthesize_low_light),
 )
 
-TASKS: tuple[str, ...] = tuple(t.name for t in TASK_TABLE)
+if tuple(t.name for t in TASK_TABLE) != TASKS:  # one order: the task labels
+    raise ImportError('data/tasks.py: TASK_TABLE must list the tasks of perceive_ir_arch.tasks.TASKS in order')
 _BY_NAME = {t.name: t for t in TASK_TABLE}
 
 
 def task_named(name: object, option: str) -> Task:
     """The table entry of ``name``; a ValueError naming ``option`` otherwise."""
-    if name not in _BY_NAME:
-        hint = did_you_mean(str(name), TASKS) if isinstance(name, str) else ''
-        raise ValueError(f'{option}: {name!r} is not one of {list(TASKS)}{hint}')
-    return _BY_NAME[name]
+    return _BY_NAME[check_task(name, option)]

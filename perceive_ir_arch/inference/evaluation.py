@@ -25,9 +25,12 @@ import cv2
 import numpy as np
 import torch
 
+from ..data import MixedDegradationDataset
 from ..metrics.ssim_skimage import ssim_uniform
+from ..utils.files import atomic_write_text
 from ..zoo import BENCHMARKS, COMMON, MODELS, SUITES, Benchmark, Protocol, benchmark_named, model_entry
 from ..zoo.protocols import WHOLE_IMAGE
+from .restorer import create_restorer
 
 __all__ = ['evaluate', 'Evaluation', 'Row', 'psnr', 'sequential_noise', 'centre_crop', 'benchmarks_of']
 
@@ -72,8 +75,6 @@ class _Images:
 
     def raw(self, bench: Benchmark) -> _Pairs:
         if bench.name not in self._raw:
-            from ..data import MixedDegradationDataset
-
             dataset = MixedDegradationDataset({'name': bench.name, 'phase': 'val', 'io_backend': {'type': 'disk'},
                                                'sources': [bench.source(self.root)]})
             stems, lq, gt = [], [], []
@@ -192,8 +193,6 @@ class Evaluation:
                            'notes': self.notes}, indent=1) + '\n'
 
     def write(self, folder: str) -> list[str]:
-        from ..utils.files import atomic_write_text
-
         written = []
         for name, text in (('evaluation.md', self.markdown() + '\n'), ('evaluation.csv', self.csv()),
                            ('evaluation.json', self.json())):
@@ -239,8 +238,6 @@ def evaluate(models: Sequence[str], root: str, benchmarks: Iterable[str] | str |
     ``restorers``: ready ``Restorer`` objects by model name (tests, or networks in memory);
     ``progress``: a bar over models and images."""
     from tqdm import tqdm
-
-    from .restorer import create_restorer
 
     if protocol not in ('publisher', 'common'):
         raise ValueError(f'--protocol: {protocol!r}; publisher (each row its publisher\'s) or common')

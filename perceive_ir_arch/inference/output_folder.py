@@ -16,6 +16,7 @@ import os
 import socket
 from typing import Iterable
 
+from ..utils.errors import UserError
 from ..utils.files import atomic_write_text
 
 __all__ = ['LOCK', 'MANIFEST', 'OutputFolder', 'OutputFolderError', 'weights_identity', 'recorded_outputs',
@@ -25,7 +26,7 @@ LOCK = '.perceive-ir.lock'
 MANIFEST = '.perceive-ir-outputs.json'
 
 
-class OutputFolderError(ValueError):
+class OutputFolderError(UserError, ValueError):
     """The output folder cannot take this run: the message says why and what to do."""
 
 

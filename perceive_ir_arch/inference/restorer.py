@@ -27,14 +27,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..utils.device import half_refusal, select_device
+from ..utils.device import HALF_DTYPES, half_refusal, select_device
 from ..utils.image_io import pixel_scale, rgb_float
+from ..zoo import MODELS
 from . import tiling
 from .restorer_file import network_from_file
 
-__all__ = ['PROTOCOLS', 'Restorer', 'create_restorer', 'parse_memory']
+__all__ = ['PROTOCOLS', 'Restorer', 'create_restorer', 'parse_memory', 'restore_with_protocol']
 
-_HALF = {None: None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 # how a large image is restored in tiles:
 #   whole_image: every tile guided by the whole image, raised-cosine blending (this project)
 #   release: the authors' evaluator: 256-px tiles, 32 overlap, each reflect-padded to a
@@ -74,7 +74,7 @@ class Restorer:
             tile = _RELEASE_TILE if tile is None else tile
             half = 'bf16' if half is None and device.type == 'cuda' else half
         self.protocol = protocol
-        if half not in _HALF:
+        if half is not None and half not in HALF_DTYPES:
             raise ValueError(f'half: {half!r}; use bf16, fp16 or None')
         refusal = half_refusal(device, half)
         if refusal:
@@ -85,7 +85,7 @@ class Restorer:
             raise ValueError(f'tile_overlap: {tile_overlap}; use 0 <= overlap < tile ({tile})')
         self.device = device
         self.net = net.to(device).eval()
-        self.dtype = _HALF[half]
+        self.dtype = HALF_DTYPES.get(half)
         self.tile, self.overlap = tile, tile_overlap
         self.max_memory = parse_memory(max_memory)
 
@@ -212,6 +212,18 @@ class Restorer:
         return out
 
 
+@torch.no_grad()
+def restore_with_protocol(net: nn.Module, x: torch.Tensor, device: torch.device, protocol: str) -> torch.Tensor:
+    """A batch restored as ``protocol`` says (a test loop's, ``val.protocol``), the network's
+    mode kept."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'val.protocol: {protocol!r}; use one of {", ".join(PROTOCOLS)}')
+    was_training = net.training
+    out = Restorer(net, device, protocol=protocol).restore_tensor(x)
+    net.train(was_training)
+    return out
+
+
 def _checked_output(out: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
     """The restored image, or ValueError when it cannot be a restoration of ``given``."""
     finite = torch.isfinite(out)
@@ -254,8 +266,6 @@ def create_restorer(weights: str, *, opt: str | Mapping[str, Any] | None = None,
     ``promptir_allinone``, ...), a file of the authors' release (``AIO-3D.pth``) or the name
     of a published file (``PRETRAINED_PARTS``), found by the lookup rule.
     """
-    from ..zoo import MODELS
-
     entry = MODELS.get(weights) if isinstance(weights, str) else None
     if protocol is None:
         protocol = entry.protocol.restore if entry is not None else 'whole_image'

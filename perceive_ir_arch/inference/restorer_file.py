@@ -14,9 +14,10 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
+from ..backbones.dinov2 import build_semantic_encoder
 from ..pretrained import PretrainedFileError, TrainedWeights, describe, load_trained, locate, read_trained
 from ..pretrained.trained import register_container
-from ..registry import network_options
+from ..registry import build_network, network_options
 from ..utils.files import atomic_torch_save
 from ..utils.yaml_file import read_yaml
 from ..zoo import MODELS, create_network, model_entry, model_network
@@ -107,8 +108,6 @@ def network_from_file(weights: str, opt: str | Mapping[str, Any] | None = None,
     ``flags`` renames the arguments in messages (``{'weights': '--weights', ...}`` for the
     command); a network trained with the real semantic encoder finds its file by the
     lookup rule of ``perceive_ir_arch.pretrained`` unless ``semantic_weights`` names it."""
-    from ..registry import build_network
-
     name = {'weights': 'weights', 'opt': 'opt', 'semantic_weights': 'semantic_weights', **(flags or {})}
     entry = MODELS.get(weights) if isinstance(weights, str) and not os.path.isfile(weights) else None
     if entry is not None and opt is not None:
@@ -181,8 +180,6 @@ def _semantic_encoder(network_opt: dict, encoder_name: str, value: str | bool, l
     """Build the frozen semantic encoder ``encoder_name`` (a path, or true for the lookup
     rule) so that a wrong or missing file is reported under ``label``, the name the user
     wrote; the network built next shares this encoder."""
-    from ..backbones.dinov2 import build_semantic_encoder
-
     network_opt['semantic_encoder'] = encoder_name
     path = locate(encoder_name, value, label)
     network_opt['semantic_pretrained'] = path

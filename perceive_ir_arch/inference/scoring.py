@@ -19,6 +19,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..archs import CLIPQualityPerceiver
+from ..pretrained import locate
+from ..utils.device import select_device
 from ..utils.image_io import rgb_float
 
 __all__ = ['Scorer', 'create_scorer']
@@ -76,10 +79,6 @@ def create_scorer(prompts: str, *, clip_model: str = 'ViT-B-32', clip_weights: s
     found by the lookup rule (``perceive_ir_arch.pretrained.locate``; never downloaded).
     ``flag`` / ``prompts_flag``: how messages name the two files (the command's flags).
     ``clip_tiny`` without a file builds the random test CLIP."""
-    from ..archs import CLIPQualityPerceiver
-    from ..pretrained import locate
-    from ..utils.device import select_device
-
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
     clip_file = (clip_weights if clip_model == 'clip_tiny'
                  else locate(f'clip_{clip_model}', clip_weights or True, flag))

@@ -13,6 +13,8 @@ from typing import Callable, Iterator
 
 import torch
 
+from ..archs.layers import pad_to_multiple
+
 __all__ = ['tile_starts', 'blend_window', 'tiles', 'restore_tiled', 'restore_tiles_alone', 'tile_for_budget',
            'partition_slices', 'restore_partitioned']
 
@@ -88,8 +90,6 @@ def restore_tiles_alone(run: Callable[[torch.Tensor], torch.Tensor], x: torch.Te
     computes its guidance from the padded tile; the outputs are cropped, clamped to [0, 1]
     and overlaps averaged with equal weights.
     """
-    from ..archs.layers import pad_to_multiple
-
     h, w = x.shape[-2:]
     out = torch.zeros(x.shape[:2] + (h, w), dtype=torch.float32, device=x.device)
     count = torch.zeros(1, 1, h, w, dtype=torch.float32, device=x.device)

@@ -9,7 +9,11 @@ import torch
 from torch import nn
 
 from ..backbones.frozen import freeze
-from ..data.tasks import TASKS
+from ..pretrained import PRETRAINED_PARTS, load_network_file, locate, read_checkpoint, resolve_weights
+from ..registry import build_network
+from ..tasks import TASKS
+from ..utils.suggest import did_you_mean
+from ..zoo import model_entry
 
 __all__ = ['Proxy', 'PROXY_KEYS', 'proxy_spec']
 
@@ -39,10 +43,6 @@ class Proxy(nn.Module):
 
     def __init__(self, spec: dict[str, Any], where: str) -> None:
         super().__init__()
-        from ..registry import build_network
-
-        from ..pretrained import load_network_file, resolve_weights
-        from ..utils.suggest import did_you_mean
 
         spec = proxy_spec(spec, where)
         unknown = set(spec) - set(PROXY_KEYS)
@@ -96,7 +96,6 @@ class Proxy(nn.Module):
         """One row per task of the table (zeros for tasks the proxy does not handle)."""
         if path is None:
             return torch.empty(0)
-        from ..pretrained import PRETRAINED_PARTS, locate, read_checkpoint
 
         option = f'{where}.task_inputs'
         if path in PRETRAINED_PARTS:
@@ -172,7 +171,6 @@ def proxy_spec(spec: dict[str, Any], where: str) -> dict[str, Any]:
     spec = dict(spec)
     if 'model' not in spec:
         return spec
-    from ..zoo import model_entry
 
     entry = model_entry(spec.pop('model'), f'{where}.model')
     if entry.network is None:

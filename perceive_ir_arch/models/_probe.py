@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..data.tasks import TASKS
+from ..tasks import TASKS
 from ..metrics.psnr import batch_psnr
 
 __all__ = ['DifficultyProbe']

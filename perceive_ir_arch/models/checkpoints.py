@@ -17,14 +17,16 @@ from basicsr.utils import get_root_logger
 from basicsr.utils.dist_util import master_only
 
 from ..pretrained import TrainedWeights, load_trained, read_trained
+from ..pretrained.trained import strip_prefix
 from ..utils.files import atomic_torch_save
 
-__all__ = ['save_network', 'save_training_state', 'load_network', 'network_option']
+__all__ = ['bare_state', 'save_network', 'save_training_state', 'load_network', 'network_option']
 
 
-def _bare_state(model: Any, net: torch.nn.Module) -> dict[str, torch.Tensor]:
-    state = model.get_bare_model(net).state_dict()
-    return {k.removeprefix('module.'): v.cpu() for k, v in state.items()}
+def bare_state(model: Any, net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A network's parameters as files keep them: unwrapped, on the CPU, no ``module.``."""
+    state = strip_prefix(model.get_bare_model(net).state_dict(), 'module.')
+    return {k: v.cpu() for k, v in state.items()}
 
 
 @master_only
@@ -37,7 +39,7 @@ def save_network(self: Any, net: torch.nn.Module | list, net_label: str, current
     if len(nets) != len(keys):
         raise ValueError(f'save_network: {len(nets)} networks but {len(keys)} parameter keys')
     name = f"{net_label}_{'latest' if current_iter == -1 else current_iter}.pth"
-    atomic_torch_save({key: _bare_state(self, one) for one, key in zip(nets, keys)},
+    atomic_torch_save({key: bare_state(self, one) for one, key in zip(nets, keys)},
                       os.path.join(self.opt['path']['models'], name))
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import torch
 from torch.nn.parallel import DataParallel, DistributedDataParallel
 
+from ..backbones.frozen import data_parallel_refusal
+
 __all__ = ['model_to_device']
 
 
@@ -19,8 +21,6 @@ def model_to_device(model, net: torch.nn.Module) -> torch.nn.Module:
         return DistributedDataParallel(net, device_ids=ids,
                                        find_unused_parameters=model.opt.get('find_unused_parameters', False))
     if model.opt['num_gpu'] > 1:
-        from ..backbones.frozen import data_parallel_refusal
-
         why = data_parallel_refusal(net, model.opt['num_gpu'])
         if why:  # before the first step; BasicSR would also have multiplied the batch
             raise RuntimeError(why)

@@ -12,22 +12,24 @@ from basicsr.models.sr_model import SRModel
 from basicsr.utils import get_root_logger
 from basicsr.utils.dist_util import master_only
 
+from ..inference.restorer import restore_with_protocol
+from ..published import check_published_tasks
 from ..registry import check_types, register_model, remember_options
-from ..zoo import model_network, named_model, with_named_model
-from .parallel import model_to_device
+from ..utils.device import HALF_DTYPES
 from ..utils.files import atomic_torch_save
+from ..zoo import model_network, named_model, with_named_model
 from . import checkpoints
 from ._optim import build_optimizer
 from ._probe import DifficultyProbe
+from .best_checkpoint import BestCheckpoint
+from .parallel import model_to_device
+from .step_memory import log_step_memory
 
 __all__ = ['PerceiveIRModel']
 
 # what the proxies of L_dpl read from a batch beside lq and task_id
 _PROXY_INPUTS = ('fold', 'medium', 'has_medium', 'level')
-_PUBLISHED_TASKS = {'3task': {'denoise', 'derain', 'dehaze'},
-                    '5task': {'denoise', 'derain', 'dehaze', 'deblur', 'lowlight'}}
 
-_AUTOCAST = {None: None, 'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 
 @register_model
@@ -64,13 +66,12 @@ class PerceiveIRModel(SRModel):
             self.net_g = model_network(entry, self.net_g)
 
     def init_training_settings(self) -> None:
-        self.best: dict | None = None  # {'psnr': mean validation PSNR, 'iter': ...}
-        self._val_scores: dict[int, dict[str, float]] = {}
+        self.best = BestCheckpoint([k for k in self.opt.get('datasets', {}) if k.startswith('val')])
         train_opt = self.opt['train']
         key = train_opt.get('autocast')
-        if key not in _AUTOCAST:
+        if key not in (None, 'none', *HALF_DTYPES):
             raise ValueError(f"train.autocast: {key!r}; use bf16, fp16 or ~")
-        self.autocast_dtype = _AUTOCAST[key]
+        self.autocast_dtype = HALF_DTYPES.get(key)
         self.grad_clip = train_opt.get('grad_clip')
         self.nonfinite = train_opt.get('nonfinite', 'raise')
         if self.nonfinite not in ('raise', 'skip'):
@@ -101,27 +102,7 @@ class PerceiveIRModel(SRModel):
             self._init_dpl(dict(train_opt['dpl_opt']))
         fp16 = self.autocast_dtype is torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
-        self._log_step_memory()
-
-    def _log_step_memory(self) -> None:
-        """The memory a step needs, from the network's own estimate (networks with one)."""
-        net = self.get_bare_model(self.net_g)
-        train_set = (self.opt.get('datasets') or {}).get('train') or {}
-        crop, batch = train_set.get('gt_size'), train_set.get('batch_size_per_gpu')
-        if not (hasattr(net, 'training_bytes') and crop and batch):
-            return
-        element = 2 if self.autocast_dtype is not None else 4
-        micro = batch // self.accumulate
-        activations = net.training_bytes(micro, crop * crop, element)
-        params = sum(p.numel() * p.element_size() for p in net.parameters())
-        state = 4 * params  # weights, gradients, AdamW's two moments
-        gib = 2 ** 30
-        get_root_logger().info(
-            f'Step memory estimate per process: network activations {activations / gib:.1f} GiB '
-            f'(micro-batch {micro} of {crop}x{crop}, accumulate {self.accumulate}, checkpointing '
-            f'{bool(getattr(net, "checkpointing", False))}, {"16" if element == 2 else "32"}-bit) + '
-            f'weights, gradients and optimizer state {state / gib:.2f} GiB; the frozen parts and '
-            'the losses\' activations come on top (docs/performance.md)')
+        log_step_memory(self.get_bare_model(self.net_g), self.opt, self.accumulate, self.autocast_dtype)
 
     def _check_task_labels(self, train_opt: dict) -> None:
         """L_cl and a proxy's ``tasks`` list need a task label per sample: refuse, before
@@ -171,27 +152,20 @@ class PerceiveIRModel(SRModel):
         tasks the option file tests."""
         def check(weights, what: str) -> None:
             if weights.tasks is not None:
-                _check_tasks(self.opt, weights.tasks, what)
+                check_published_tasks(self.opt, weights.tasks, what)
 
         checkpoints.load_network(self, net, load_path, strict, param_key, check=check)
 
     save_network = checkpoints.save_network  # atomic, BasicSR's contents
 
     def test(self) -> None:
-        """SRModel's test, or with ``val.protocol: release`` the authors' evaluator: 256-px
-        tiles with 32 overlap, each guided by itself, averaged, bf16 on a GPU."""
+        """SRModel's test, or with ``val.protocol`` another (the authors' evaluator: 256-px
+        tiles with 32 overlap, each guided by itself, averaged; MambaIR's partition)."""
         protocol = (self.opt.get('val') or {}).get('protocol', 'whole_image')
         if protocol == 'whole_image':
             return super().test()
-        from ..inference.restorer import PROTOCOLS, Restorer
-
-        if protocol not in PROTOCOLS:
-            raise ValueError(f'val.protocol: {protocol!r}; use one of {", ".join(PROTOCOLS)}')
         net = self.net_g_ema if hasattr(self, 'net_g_ema') else self.net_g
-        was_training = net.training
-        restorer = Restorer(self.get_bare_model(net), self.device, protocol=protocol)
-        self.output = restorer.restore_tensor(self.lq)
-        net.train(was_training)
+        self.output = restore_with_protocol(self.get_bare_model(net), self.lq, self.device, protocol)
 
     def model_to_device(self, net: torch.nn.Module) -> torch.nn.Module:
         return model_to_device(self, net)  # DDP on CPU too (gloo)
@@ -328,35 +302,18 @@ class PerceiveIRModel(SRModel):
             self.note_validation(dataloader.dataset.opt['name'], float(psnr), current_iter)
 
     def note_validation(self, name: str, psnr: float, current_iter: int) -> bool:
-        """Record one validation set's PSNR; once every set of the options has reported at
-        this iteration, keep ``net_g_best.pth`` if their mean is the best so far (the
-        method keeps the checkpoint with the best mean validation PSNR).  True if saved."""
-        sets = [k for k in self.opt.get('datasets', {}) if k.startswith('val')]
-        scores = self._val_scores.setdefault(current_iter, {})
-        scores[name] = psnr
-        if len(scores) < max(len(sets), 1):
-            return False
-        mean = sum(scores.values()) / len(scores)
-        del self._val_scores[current_iter]
-        logger = get_root_logger()
-        if self.best is not None and mean <= self.best['psnr']:
-            logger.info(f'Mean validation PSNR {mean:.4f} at iteration {current_iter}; best '
-                        f"{self.best['psnr']:.4f} at iteration {self.best['iter']}")
-            return False
-        self.best = {'psnr': mean, 'iter': int(current_iter)}
-        self._save_best()
-        logger.info(f'Mean validation PSNR {mean:.4f} at iteration {current_iter}: the best so far, '
-                    'saved as net_g_best.pth')
-        return True
+        """One validation set's PSNR; ``net_g_best.pth`` written when the mean over every set
+        at this iteration is the best so far (``BestCheckpoint``).  True if written."""
+        best = self.best.note(name, psnr, current_iter)
+        if best:
+            self._save_best()
+        return best
 
     @master_only
     def _save_best(self) -> None:
         nets = [('params', self.net_g)] + ([('params_ema', self.net_g_ema)] if hasattr(self, 'net_g_ema') else [])
-        state = {}
-        for key, net in nets:
-            params = self.get_bare_model(net).state_dict()
-            state[key] = {k[7:] if k.startswith('module.') else k: v.cpu() for k, v in params.items()}
-        atomic_torch_save(state, os.path.join(self.opt['path']['models'], 'net_g_best.pth'))
+        atomic_torch_save({key: checkpoints.bare_state(self, net) for key, net in nets},
+                          os.path.join(self.opt['path']['models'], 'net_g_best.pth'))
 
     def save(self, epoch: int, current_iter: int) -> None:
         super().save(epoch, current_iter)
@@ -377,7 +334,7 @@ class PerceiveIRModel(SRModel):
                  'perceive_ir': {'scaler': self.scaler.state_dict(),
                                  'rho': self.probe.state_dict() if self.probe else {},
                                  'next_probe': getattr(self, 'next_probe', 1),
-                                 'best': self.best}}
+                                 'best': self.best.state_dict()}}
         path = os.path.join(self.opt['path']['training_states'], f'{current_iter}.state')
         atomic_torch_save(state, path)
 
@@ -389,28 +346,4 @@ class PerceiveIRModel(SRModel):
         if self.probe is not None:
             self.probe.load_state_dict(extra.get('rho', {}))
             self.next_probe = int(extra.get('next_probe', 1))
-        self.best = extra.get('best')
-
-
-def _option_tasks(opt: dict, phases: tuple[str, ...]) -> set[str]:
-    """The tasks the datasets of ``phases`` (train, val, test) draw from."""
-    tasks = set()
-    for name, dataset in (opt.get('datasets') or {}).items():
-        if str(name).split('_')[0] in phases and isinstance(dataset, dict):
-            tasks |= {s.get('task') for s in dataset.get('sources') or [] if isinstance(s, dict)}
-    return tasks - {None}
-
-
-def _check_tasks(opt: dict, trained: tuple[str, ...], what: str) -> None:
-    """A network trained on ``trained`` must not be scored against the paper's numbers of
-    another recipe, nor tested on tasks it never learnt."""
-    published = (opt.get('val') or {}).get('published')
-    if published in _PUBLISHED_TASKS and set(trained) != _PUBLISHED_TASKS[published]:
-        raise ValueError(f'{what}, but val.published: {published} compares with the paper\'s '
-                         f'{published} model (tasks {sorted(_PUBLISHED_TASKS[published])}); use the '
-                         f'test file of its recipe, or val.published: ~')
-    if opt.get('is_train'):
-        return  # fine-tuning on other tasks is the user's choice
-    unseen = sorted(_option_tasks(opt, ('test', 'val')) - set(trained))
-    if unseen:
-        raise ValueError(f'{what}, which never learnt {unseen} that the option file tests')
+        self.best.load_state_dict(extra.get('best'))

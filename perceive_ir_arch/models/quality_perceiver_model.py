@@ -15,7 +15,7 @@ from ..utils.files import atomic_torch_save
 from . import checkpoints
 from .parallel import model_to_device
 from ..archs.clip_quality_perceiver_arch import QUALITY_TIERS
-from ..data.tasks import TASKS
+from ..tasks import TASKS
 from ._optim import build_optimizer
 
 __all__ = ['QualityPerceiverModel']
@@ -112,10 +112,9 @@ class QualityPerceiverModel(BaseModel):
     def save_network(self, net, net_label: str, current_iter: int, param_key: str = 'params') -> None:
         """BasicSR's file (``{params: state}``) with the perceiver's record beside it (CLIP
         model, context length, tiers), which ``load_prompts`` checks; written atomically."""
-        bare = self.get_bare_model(net)
         name = f"{net_label}_{'latest' if current_iter == -1 else current_iter}.pth"
-        state = {k.removeprefix('module.'): v.cpu() for k, v in bare.state_dict().items()}
-        atomic_torch_save({param_key: state, 'perceiver': bare.prompt_record()},
+        atomic_torch_save({param_key: checkpoints.bare_state(self, net),
+                           'perceiver': self.get_bare_model(net).prompt_record()},
                           os.path.join(self.opt['path']['models'], name))
 
     def save(self, epoch: int, current_iter: int) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
+from ..registry import network_options
 from .identify import describe
 from .locate import locate
 from .reading import PretrainedFileError, read_state_dict
@@ -69,8 +70,6 @@ def check_fold(weights: TrainedWeights, trained_on: int, option: str, path: str)
 
 def _function_options(net: nn.Module, implied: Mapping[str, Any], option: str, path: str, what: str,
                       semantic: Mapping[str, Any] | None = None) -> None:
-    from ..registry import network_options
-
     try:
         own = network_options(net)
     except TypeError:

@@ -22,10 +22,12 @@ from typing import Any
 
 import torch
 
+from ..utils.errors import UserError
+
 __all__ = ['PretrainedFileError', 'read_checkpoint', 'read_state_dict', 'is_torchscript']
 
 
-class PretrainedFileError(ValueError):
+class PretrainedFileError(UserError, ValueError):
     """A weight file that exists but cannot serve: the message names option, path and why."""
 
 

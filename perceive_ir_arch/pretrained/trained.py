@@ -23,6 +23,8 @@ from typing import Any, Callable, Mapping
 import torch
 
 from .identify import describe, is_pretrained_part
+from .locate import locate
+from .parts import PRETRAINED_PARTS
 from .reading import PretrainedFileError, read_checkpoint
 
 __all__ = ['PARAM_KEYS', 'TrainedWeights', 'ContainerReader', 'register_container', 'read_trained',
@@ -76,8 +78,6 @@ def resolve_weights(path: str, option: str) -> str:
     lookup rule finds (FileNotFoundError saying where it is published otherwise)."""
     if os.path.isfile(path):
         return path
-    from .locate import locate
-    from .parts import PRETRAINED_PARTS
 
     if path in PRETRAINED_PARTS:  # a published file by its name: the lookup rule
         return locate(path, True, option)

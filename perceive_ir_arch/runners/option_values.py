@@ -14,13 +14,14 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
+from ..utils.errors import UserError
 from ..utils.suggest import did_you_mean
 from ..zoo import named_model
 
 __all__ = ['OptionError', 'check_option_values', 'TOP_LEVEL_KEYS']
 
 
-class OptionError(ValueError):
+class OptionError(UserError, ValueError):
     """An option file that cannot run: the message names the file, the option and the fix."""
 
 

@@ -28,15 +28,18 @@ from perceive_ir_arch.utils import atomic_imwrite
 from perceive_ir_arch.utils.device import select_device
 from perceive_ir_arch.utils.yaml_file import read_yaml
 
+from ..data import MixedDegradationDataset
+from ..losses import Proxy
+from ..pretrained import PRETRAINED_PARTS, load_network_file
+from ..registry import build_network
+from ..tasks import TASKS
+from .options import apply_override
+
 __all__ = ['render_medium', 'main']
 
 
 def _load_restorer(net_opt: dict, path: str, param_key: str, device: torch.device,
                    option: str, trained_on_fold: int) -> torch.nn.Module:
-    from ..registry import build_network
-
-    from ..pretrained import PRETRAINED_PARTS, load_network_file
-
     if not os.path.isfile(path) and path not in PRETRAINED_PARTS:
         raise FileNotFoundError(f'{option}: {path!r} does not exist; train it with '
                                 'options/train_medium_restorer.yml (stage 1a)')
@@ -48,8 +51,6 @@ def render_medium(opt: dict[str, Any], device: torch.device | None = None,
                   progress: bool = True) -> dict[str, int]:
     """Render both folds; return counts of written and skipped images."""
     from tqdm import tqdm
-
-    from perceive_ir_arch.data import MixedDegradationDataset
 
     device = select_device(device)
     for key in ('datasets', 'network_g', 'restorers', 'medium_root'):
@@ -90,10 +91,6 @@ def render_proxies(opt: dict[str, Any], device: torch.device | None = None,
     """Render each proxy of ``opt['proxies']`` on the pairs it handles whose degradation is a
     file; return counts of written and skipped images."""
     from tqdm import tqdm
-
-    from perceive_ir_arch.data import MixedDegradationDataset
-    from perceive_ir_arch.data.tasks import TASKS
-    from perceive_ir_arch.losses import Proxy
 
     counts = {'written': 0, 'skipped': 0}
     specs = [(i, p) for i, p in enumerate(opt.get('proxies') or [])
@@ -139,8 +136,6 @@ def _with_training_proxies(opt: dict[str, Any], option_file: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, int]:
-    from .options import apply_override
-
     parser = argparse.ArgumentParser(description='Render the stage-1 medium quality tier.')
     parser.add_argument('-opt', required=True, help='render option file')
     parser.add_argument('--device', default='auto', help='auto (a GPU when there is one), cpu, cuda or cuda:N')

@@ -4,6 +4,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator, Sequence
 
+from ..models import checkpoints
+from ..models.parallel import model_to_device
+
 __all__ = ['swapped', 'model_swaps']
 
 
@@ -25,9 +28,6 @@ def model_swaps() -> list[tuple[Any, str, Any]]:
     too), network files and training states written atomically, ``pretrain_network_*``
     read through the plugin's one reader of trained networks."""
     from basicsr.models.base_model import BaseModel
-
-    from ..models import checkpoints
-    from ..models.parallel import model_to_device
 
     return [(BaseModel, 'model_to_device', model_to_device),
             (BaseModel, 'save_network', checkpoints.save_network),

@@ -24,6 +24,11 @@ import numpy as np
 import perceive_ir_arch  # noqa: F401  (registers the plugin's types)
 from perceive_ir_arch.utils import atomic_imwrite, atomic_write_text
 
+from ..published import PUBLISHED_RESULTS
+from ..registry import check_types
+from .options import parse_options_with_lists
+from .swaps import model_swaps, swapped
+
 __all__ = ['main', 'test_pipeline', 'format_table']
 
 
@@ -111,8 +116,6 @@ def _comparison(panels: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) ->
 
 
 def _published(key: str | None) -> dict[str, tuple[float, float]] | None:
-    from ..published import PUBLISHED_RESULTS
-
     if key is None:
         return None
     if key not in PUBLISHED_RESULTS:
@@ -126,9 +129,6 @@ def test_pipeline(root_path: str) -> list[dict[str, Any]]:
     from basicsr.models import build_model
     from basicsr.utils import get_env_info, get_root_logger, get_time_str, make_exp_dirs, tensor2img
     from basicsr.utils.options import dict2str, parse_options
-
-    from ..registry import check_types
-    from .options import parse_options_with_lists
 
     opt, _ = parse_options_with_lists(parse_options)(root_path, is_train=False)
     check_types(opt)  # a mistyped registered name: "did you mean", before anything is built
@@ -181,7 +181,5 @@ def test_pipeline(root_path: str) -> list[dict[str, Any]]:
 
 
 def main(root_path: str | None = None) -> list[dict[str, Any]]:
-    from .swaps import model_swaps, swapped
-
     with swapped(model_swaps()):
         return test_pipeline(os.path.abspath(root_path or os.getcwd()))

@@ -18,6 +18,14 @@ from typing import Callable, Iterator
 
 import perceive_ir_arch  # noqa: F401  (registers the plugin's types)
 
+from ..data.sampling import ResumableSampler, SeededDraws
+from ..losses.placement import check_loss_blocks
+from ..pretrained import PretrainedFileError, read_checkpoint, read_trained
+from ..registry import check_types
+from .distributed import init_dist
+from .options import parse_options_with_lists
+from .swaps import model_swaps, swapped
+
 __all__ = ['main', 'load_resume_state']
 
 
@@ -33,8 +41,6 @@ def _states_newest_first(states_dir: str) -> list[str]:
 
 def _damaged_network(models: str, it: str) -> str | None:
     """Why the network file of a training state cannot serve a resume, None when it can."""
-    from ..pretrained import PretrainedFileError, read_trained
-
     path = os.path.join(models, f'net_g_{it}.pth')
     if not os.path.isfile(path):
         return f'net_g_{it}.pth is missing in {models}'
@@ -53,8 +59,6 @@ def load_resume_state(opt: dict) -> dict | None:
     network file exists and reads completely, is used: a state or network damaged by a
     crash is skipped with a warning, and the state before it is tried."""
     from basicsr.utils import check_resume
-
-    from ..pretrained import read_checkpoint
 
     if opt['auto_resume']:
         models = opt['path'].get('models', '')
@@ -89,8 +93,6 @@ def _exact_resume_loaders(create: Callable, resumed: dict) -> Callable:
     continues where the interrupted one stopped instead of starting over."""
     from basicsr.data import build_dataloader
 
-    from ..data.sampling import ResumableSampler, SeededDraws
-
     def create_loaders(opt: dict, logger: logging.Logger):
         train_loader, sampler, val_loaders, total_epochs, total_iters = create(opt, logger)
         if train_loader is None:
@@ -119,9 +121,6 @@ def _checked(parse: Callable) -> Callable:
     """``parse_options`` followed by the checks that need the whole option file: a mistyped
     registered name ("did you mean") and a plugin loss in an image-loss block of BasicSR's
     models, before any dataset or network is built."""
-    from ..losses.placement import check_loss_blocks
-    from ..registry import check_types
-
     def parse_and_check(*args, **kwargs):
         opt, args_ = parse(*args, **kwargs)
         check_types(opt)
@@ -140,10 +139,6 @@ def _plugin_runner() -> Iterator[None]:
     BasicSR is changed outside a run."""
     import basicsr.train as runner
     import basicsr.utils.options as options
-
-    from .distributed import init_dist
-    from .options import parse_options_with_lists
-    from .swaps import model_swaps, swapped
 
     resumed: dict = {}
 

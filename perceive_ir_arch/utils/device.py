@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ['select_device', 'cpu_bf16_feature', 'half_refusal']
+__all__ = ['HALF_DTYPES', 'select_device', 'cpu_bf16_feature', 'half_refusal']
+
+# the half precisions an autocast takes, by the names options and flags use
+HALF_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 
 def select_device(name: str | torch.device | None = 'auto') -> torch.device:

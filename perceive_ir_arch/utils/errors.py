@@ -13,7 +13,7 @@ import os
 import re
 from typing import Iterator
 
-__all__ = ['DEBUG_ENV', 'user_errors', 'is_user_error', 'one_line']
+__all__ = ['DEBUG_ENV', 'UserError', 'user_errors', 'is_user_error', 'one_line']
 
 DEBUG_ENV = 'PERCEIVE_IR_DEBUG'
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,6 +21,11 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _KINDS = (ValueError, KeyError, TypeError, OSError, FloatingPointError, RuntimeError)
 # a DataLoader worker's error comes back re-raised by torch with the worker's traceback as text
 _WORKER = re.compile(r'Original Traceback \(most recent call last\):\n(.*)', re.S)
+
+
+class UserError(Exception):
+    """The base of the plugin's own error kinds whose message is written for the user (a weight
+    file that cannot serve, a save that failed, an option file, an output folder)."""
 
 
 def _raised_here(exc: BaseException) -> bool:
@@ -57,10 +62,7 @@ def one_line(exc: BaseException) -> str:
 
 def is_user_error(exc: BaseException) -> bool:
     """Whether ``exc`` is one of the plugin's messages to a user (not a bug)."""
-    from ..pretrained.reading import PretrainedFileError
-    from .files import SaveError
-
-    if isinstance(exc, (PretrainedFileError, SaveError)) or type(exc).__name__ == 'OptionError':
+    if isinstance(exc, UserError):
         return True
     if not isinstance(exc, _KINDS):
         return False

@@ -11,10 +11,12 @@ from typing import Any, Iterator
 import cv2
 import numpy as np
 
+from .errors import UserError
+
 __all__ = ['SaveError', 'atomic_write_text', 'atomic_imwrite', 'atomic_torch_save', 'replacing']
 
 
-class SaveError(OSError):
+class SaveError(UserError, OSError):
     """A file could not be written; nothing was left under its name (the message says why)."""
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..published import PUBLISHED_RESULTS
+from ..pretrained.parts import PRETRAINED_PARTS
+from ..published import PUBLISHED_RESULTS, PUBLISHED_TASKS
 from ..utils.suggest import did_you_mean
 from .protocols import MAMBAIR_PARTITION, PEERS_TEST, RELEASE_EVALUATOR, WHOLE_IMAGE, Protocol
 
 __all__ = ['Published', 'ModelEntry', 'MODELS', 'model_entry', 'list_models', 'table_markdown']
 
-_ALL3 = ('denoise', 'derain', 'dehaze')
-_ALL5 = ('denoise', 'derain', 'dehaze', 'deblur', 'lowlight')
+_ALL3, _ALL5 = PUBLISHED_TASKS['3task'], PUBLISHED_TASKS['5task']
 _METRIC = 'PSNR (dB) / SSIM on RGB'
 _PAPER_TABLE = 'the 3-task table of the Perceive-IR paper (docs/method.md section 5)'
 
@@ -123,8 +123,6 @@ def list_models(pattern: str = '*') -> list[str]:
 
 def table_markdown() -> str:
     """The table as docs/models.md shows it (the docs are tested against this)."""
-    from ..pretrained.parts import PRETRAINED_PARTS
-
     lines = ['| model | network | tasks | weights file | protocol | published |', '|---|---|---|---|---|---|']
     for e in MODELS.values():
         network = e.network['type'] if e.network else 'from the file (PerceiveIR)'

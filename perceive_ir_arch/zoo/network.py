@@ -6,7 +6,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..data.tasks import TASKS
+from ..tasks import TASKS
 from ..pretrained import load_trained, locate, read_checkpoint, read_trained
 from ..registry import build_network, network_options
 from .models import ModelEntry, model_entry

@@ -1,4 +1,4 @@
-"""The ``perceive-ir`` command: restore, score, pack and export.
+"""The ``perceive-ir`` command: restore, score, pack, export, models and evaluate.
 
     perceive-ir restore IN... -o OUT --weights W [--tile N] [--device auto|cpu|cuda] [--half]
     perceive-ir score IMG|DIR... --prompts PROMPTS.pth [--clip-weights ViT-B-32.pt] [--csv F]
@@ -28,6 +28,22 @@ import sys
 import time
 from typing import Sequence
 
+import numpy as np
+from tqdm import tqdm
+
+from ..pretrained import PRETRAINED_PARTS, find_published, resolve_weights, weights_dir
+from ..utils.device import half_refusal, select_device
+from ..utils.errors import user_errors
+from ..utils.files import atomic_imwrite, atomic_write_text
+from ..utils.image_io import IMAGE_EXTENSIONS, WRITABLE_EXTENSIONS, probe_photo, read_photo, rgb_float, write_photo
+from ..zoo import MODELS
+from .evaluation import comparison_figure, evaluate
+from .export import OPSET, export_onnx, onnx_max_difference
+from .output_folder import OutputFolder, output_path, recorded_outputs, weights_identity
+from .restorer import Restorer
+from .restorer_file import network_from_file, read_options, save_restorer
+from .scoring import create_scorer
+
 __all__ = ['main', 'DEFAULT_MAX_PIXELS']
 
 # above every single-shot camera (the largest phone sensors give 200 MP), far below what
@@ -38,8 +54,6 @@ _FLAGS = {'weights': '--weights', 'opt': '--opt', 'semantic_weights': '--semanti
 
 
 def _device(name: str, command: str):
-    from perceive_ir_arch.utils.device import select_device
-
     try:
         return select_device(name)
     except (RuntimeError, ValueError) as exc:
@@ -49,8 +63,6 @@ def _device(name: str, command: str):
 def _collect(inputs: Sequence[str], skip: str | None = None) -> list[tuple[str, str]]:
     """(path, name relative to its input) for files as given, globs, and folders scanned
     recursively (sorted) for images; the folder ``skip`` (the output folder) is not scanned."""
-    from perceive_ir_arch.utils.image_io import IMAGE_EXTENSIONS
-
     found = []
     skip = os.path.realpath(skip) if skip else None
     for item in inputs:
@@ -89,14 +101,7 @@ def _max_pixels(text: str | None) -> int | None:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
 
-    from perceive_ir_arch.inference import Restorer, network_from_file
-    from perceive_ir_arch.inference.output_folder import (OutputFolder, output_path, recorded_outputs,
-                                                          weights_identity)
-    from perceive_ir_arch.pretrained import resolve_weights
-    from perceive_ir_arch.utils.device import half_refusal
-    from perceive_ir_arch.utils.image_io import WRITABLE_EXTENSIONS, probe_photo, read_photo, write_photo
 
     max_pixels = _max_pixels(args.max_pixels)
     candidates = _collect(args.inputs, skip=args.output)
@@ -169,17 +174,12 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _model_protocol(weights: str) -> str:
     """The restore protocol of a model of the table, whole_image for files."""
-    from perceive_ir_arch.zoo import MODELS
-
     entry = MODELS.get(weights) if not os.path.isfile(weights) else None
     return entry.protocol.restore if entry is not None else 'whole_image'
 
 
 def _models(args: argparse.Namespace) -> int:
     """Every model of the table: tasks, protocol, published numbers, and where its file is."""
-    from perceive_ir_arch.pretrained import PRETRAINED_PARTS, find_published, weights_dir
-    from perceive_ir_arch.zoo import MODELS
-
     rows = []
     for entry in MODELS.values():
         part = PRETRAINED_PARTS[entry.weights]
@@ -203,9 +203,6 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from perceive_ir_arch.inference.evaluation import comparison_figure, evaluate
-    from perceive_ir_arch.utils.files import atomic_imwrite
-
     box = None
     if args.crop:
         try:
@@ -245,8 +242,6 @@ def _estimate(restorer, sizes: dict, quiet: bool) -> None:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from perceive_ir_arch.inference import network_from_file, read_options, save_restorer
-
     flags = dict(_FLAGS, weights='--checkpoint')
     net = network_from_file(args.checkpoint, args.opt, args.semantic_weights, args.param_key, flags)
     # a BasicSR checkpoint needs --opt; restorer and release files say what they are
@@ -258,11 +253,7 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import numpy as np
 
-    from perceive_ir_arch.inference.export import export_onnx, onnx_max_difference
-    from perceive_ir_arch.inference import network_from_file
-    from perceive_ir_arch.utils.image_io import read_photo, rgb_float
 
     net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
     export_onnx(net, args.onnx, opset=args.opset)
@@ -284,13 +275,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
 
-    import numpy as np
 
-    from perceive_ir_arch.inference.scoring import create_scorer
-    from perceive_ir_arch.utils import atomic_write_text
-    from perceive_ir_arch.utils.image_io import read_photo, rgb_float
 
     scorer = create_scorer(args.prompts, clip_model=args.clip_model, clip_weights=args.clip_weights,
                            device=_device(args.device, 'score'), batch_size=args.batch_size,
@@ -347,8 +333,6 @@ def _add_max_pixels(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from perceive_ir_arch.inference.export import OPSET
-
     parser = argparse.ArgumentParser(prog='perceive-ir', description=__doc__.split('\n\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
 
@@ -435,8 +419,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from perceive_ir_arch.utils.errors import user_errors
-
     args = _parser().parse_args(argv)
     with user_errors(f'perceive-ir {args.command}'):
         return args.run(args)
