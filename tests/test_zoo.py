@@ -283,3 +283,34 @@ def test_the_models_page_shows_the_table():
 
     text = open(os.path.join(os.path.dirname(__file__), '..', 'docs', 'models.md'), encoding='utf-8').read()
     assert table_markdown() in text
+
+
+def test_the_release_test_file_runs_on_the_authors_share_with_no_override(tmp_path):
+    """$PERCEIVE_IR_WEIGHTS at a folder laid out as the authors' share (weight/dinov2-base/,
+    weight/AIO-3D.pth at full size, random values) and datasets/test/ in the layout the file
+    names: `python -m perceive_ir_arch.test -opt options/test_release.yml`, nothing overridden."""
+    from tests import published_files as pf
+    from tests.conftest import REPO, run_python
+    from tests.release_reference import ReleasePerceiveIR
+
+    share = tmp_path / 'weight'
+    pf.write_dinov2_transformers(str(share / 'dinov2-base'), pf.dinov2_state('vit_base_patch14_dinov2'))
+    torch.manual_seed(0)
+    stage2 = ReleasePerceiveIR()  # the release's full shape, 768-d DINOv2 guidance
+    torch.save({'model': stage2.state_dict(), 'iteration': 1,
+                'config': {'data': {'tasks': ['denoise', 'dehaze', 'derain']},
+                           'model': {'dim': 48, 'blocks': [4, 6, 6, 8], 'heads': [1, 2, 4, 8],
+                                     'refinement_blocks': 4}}}, str(share / 'AIO-3D.pth'))
+    test = tmp_path / 'datasets' / 'test'  # one small image per set: one tile each
+    write_image(str(test / 'denoise' / 'bsd68' / '3096.png'), random_image(40, 48, 0))
+    clean = random_image(40, 48, 1)
+    write_image(str(test / 'dehaze' / 'target' / '0001.png'), clean)
+    write_image(str(test / 'dehaze' / 'input' / '0001_0.8_0.2.jpg'), (clean * 0.6 + 90).astype(np.uint8))
+    write_image(str(test / 'derain' / 'Rain100L' / 'target' / 'rain-1.png'), clean)
+    write_image(str(test / 'derain' / 'Rain100L' / 'input' / 'rain-1.png'), np.maximum(clean, 200))
+    out = run_python(['-m', 'perceive_ir_arch.test', '-opt', os.path.join(REPO, 'options', 'test_release.yml')],
+                     cwd=str(tmp_path), env={'PERCEIVE_IR_WEIGHTS': str(share), 'HOME': str(tmp_path)}, timeout=600)
+    rows = list(csv.DictReader(open(tmp_path / 'results' / 'PerceiveIR_3task_release_test' / 'metrics.csv')))
+    assert [r['dataset'] for r in rows] == ['CBSD68_sigma15', 'CBSD68_sigma25', 'CBSD68_sigma50', 'SOTS_outdoor',
+                                            'Rain100L', 'average'], out.stdout[-2000:]
+    assert all(float(r['restored_psnr']) > 0 for r in rows)
