@@ -114,7 +114,7 @@ def test_by_name_through_the_command_pack_and_export(tiny_zoo, tmp_path, capsys)
     img = random_image(24, 32, 0)
     write_image(str(tmp_path / 'in' / 'a.png'), img)
     x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
-    for name in ('adair_3task', 'fsnet_ots'):
+    for name in ('adair_3task', 'fsnet_ots', 'nafnet_gopro_w32'):  # nafnet: its file named otherwise
         assert cli(['restore', str(tmp_path / 'in'), '-o', str(tmp_path / name), '--weights', name,
                     '--device', 'cpu', '--quiet']) == 0
         from perceive_ir_arch.utils.image_io import read_photo

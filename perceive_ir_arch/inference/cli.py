@@ -101,8 +101,6 @@ def _max_pixels(text: str | None) -> int | None:
 
 
 def _restore(args: argparse.Namespace) -> int:
-
-
     max_pixels = _max_pixels(args.max_pixels)
     candidates = _collect(args.inputs, skip=args.output)
     written_before = recorded_outputs(path for path, _ in candidates)
@@ -126,10 +124,11 @@ def _restore(args: argparse.Namespace) -> int:
     refusal = half_refusal(device, args.half)
     if refusal:  # before the network is read
         raise SystemExit(f'perceive-ir restore: --half {args.half} on {device}: {refusal}')
-    weights = resolve_weights(args.weights, '--weights')
+    entry = MODELS.get(args.weights) if not os.path.isfile(args.weights) else None
+    weights = resolve_weights(entry.weights if entry is not None else args.weights, '--weights')
     net = network_from_file(args.weights, args.opt, args.semantic_weights, args.param_key, _FLAGS)
     restorer = Restorer(net, device, args.half, args.tile, args.tile_overlap, args.max_memory,
-                        args.protocol or _model_protocol(args.weights))
+                        args.protocol or (entry.protocol.restore if entry is not None else 'whole_image'))
     if args.task is not None:
         restorer.set_task(args.task)
     elif restorer.needs_task():
@@ -170,12 +169,6 @@ def _restore(args: argparse.Namespace) -> int:
     print(f'restored {done} image(s) in {seconds:.1f} s into {args.output}; skipped {len(skipped)}{kept}{left}',
           file=sys.stderr)
     return 1 if skipped else 0  # 1: an input could not be restored
-
-
-def _model_protocol(weights: str) -> str:
-    """The restore protocol of a model of the table, whole_image for files."""
-    entry = MODELS.get(weights) if not os.path.isfile(weights) else None
-    return entry.protocol.restore if entry is not None else 'whole_image'
 
 
 def _models(args: argparse.Namespace) -> int:
