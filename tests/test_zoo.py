@@ -193,7 +193,13 @@ def test_the_evaluation_table_equals_a_direct_computation(tiny_zoo, benchmark_ro
     rows = list(csv.DictReader(open(files[1])))
     assert [(r['model'], r['benchmark']) for r in rows] == [('adair_3task', 'CBSD68_sigma25'), ('adair_3task', 'Rain100L'),
                                                           ('airnet_3task', 'CBSD68_sigma25'), ('airnet_3task', 'Rain100L')]
-    assert set(shown['Rain100L/1']) == {'input', 'target', 'adair_3task', 'airnet_3task'}
+    assert set(shown['Rain100L/1']) == {'adair_3task', 'airnet_3task'}
+    lq, out, gt = shown['Rain100L/1']['airnet_3task']  # the model's crop of the pair, and its output
+    assert np.array_equal(gt, rain[1][1]) and np.array_equal(lq, rain[1][0])
+    from perceive_ir_arch.inference.evaluation import comparison_figure
+
+    figure = comparison_figure(shown['Rain100L/1'], ['adair_3task', 'airnet_3task'], (0, 0, 16))
+    assert figure.shape == (160 + 18, 4 * 160 + 3 * 4, 3)  # input, two models, target; 16 px shown 10x
 
 
 def test_evaluate_command_writes_the_table_and_the_figure(tiny_zoo, benchmark_root, tmp_path, capsys):

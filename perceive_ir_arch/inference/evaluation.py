@@ -272,8 +272,8 @@ def evaluate(models: Sequence[str], root: str, benchmarks: Iterable[str] | str |
                 scores.append((psnr(out, target), ssim_uniform(np.clip(out, 0, 1).astype(np.float64),
                                                                target.astype(np.float64))))
                 key = f'{bench.name}/{stem}'
-                if key in shown:
-                    shown[key].update({'input': lq, 'target': gt, name: (np.clip(out, 0, 1) * 255).round().astype(np.uint8)})
+                if key in shown:  # each model's own crop of the pair: protocols may crop differently
+                    shown[key][name] = (lq, (np.clip(out, 0, 1) * 255).round().astype(np.uint8), gt)
                 bar.set_postfix_str(f'{name} {bench.name}', refresh=False)
                 bar.update(1)
             paper = entry.published_for(bench.name) if entry is not None else None
@@ -288,25 +288,39 @@ def evaluate(models: Sequence[str], root: str, benchmarks: Iterable[str] | str |
     return Evaluation(rows, list(models), [b.name for b in benches], protocols, skipped, notes), shown
 
 
-def comparison_figure(images: dict[str, np.ndarray], models: Sequence[str], box: tuple[int, int, int] | None,
-                      label_height: int = 18) -> np.ndarray:
-    """Crops side by side (input, each model, target), each crop's PSNR under it (BGR uint8)."""
-    target = images['target']
-    h, w = target.shape[:2]
+def _centre(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    top, left = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    return img[top:top + h, left:left + w]
+
+
+def comparison_figure(images: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], models: Sequence[str],
+                      box: tuple[int, int, int] | None, label_height: int = 18) -> np.ndarray:
+    """Crops side by side (input, each model, target), each model's PSNR on the crop under
+    it (BGR uint8).  ``images``: per model (input, output, target) as its protocol cropped
+    them; all are centre-cropped to the smallest first, so the crops show one region (a
+    multiple-of-16 crop is the centre of the whole image)."""
+    names = [m for m in models if m in images]
+    h = min(images[m][1].shape[0] for m in names)
+    w = min(images[m][1].shape[1] for m in names)
     x, y, size = box if box is not None else ((w - min(h, w) // 2) // 2, (h - min(h, w) // 2) // 2, min(h, w) // 2)
     size = max(8, min(size, h - y, w - x))
-    panels = []
-    for name in ['input', *models, 'target']:
-        if name not in images:
-            continue
-        img = images[name]
-        crop = img[y:y + size, x:x + size]
-        text = name if name == 'target' else f'{name}: {psnr(crop / 255.0, target[y:y + size, x:x + size] / 255.0):.2f} dB'
-        scale = max(1, 160 // size)
+
+    def cut(img: np.ndarray) -> np.ndarray:
+        return _centre(img, h, w)[y:y + size, x:x + size]
+
+    first = images[names[0]]
+    panels = [('input', cut(first[0]))]
+    for name in names:
+        _, out, target = images[name]
+        panels.append((f'{name}: {psnr(cut(out) / 255.0, cut(target) / 255.0):.2f} dB', cut(out)))
+    panels.append(('target', cut(first[2])))
+    row = []
+    scale = max(1, 160 // size)
+    for text, crop in panels:
         crop = cv2.resize(crop, (size * scale, size * scale), interpolation=cv2.INTER_NEAREST)
         label = np.full((label_height, crop.shape[1], 3), 255, np.uint8)
         cv2.putText(label, text[:max(4, crop.shape[1] // 7)], (2, label_height - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
                     (0, 0, 0), 1, cv2.LINE_AA)
-        panels.append(np.concatenate([crop[..., ::-1], label], axis=0))
-        panels.append(np.full((panels[-1].shape[0], 4, 3), 255, np.uint8))
-    return np.concatenate(panels[:-1], axis=1)
+        row += [np.concatenate([crop[..., ::-1], label], axis=0), np.full((crop.shape[0] + label_height, 4, 3), 255,
+                                                                          np.uint8)]
+    return np.concatenate(row[:-1], axis=1)
