@@ -10,6 +10,7 @@ import typing
 from typing import Any
 
 from .utils.suggest import did_you_mean
+from .utils.yaml_file import number_text_hint
 
 __all__ = ['checked_options']
 
@@ -50,14 +51,8 @@ def _describe(hint: Any) -> str:
 
 def _type_problem(cls: type, name: str, value: Any, hint: Any) -> str:
     what = f'{cls.__name__}: option {name!r} must be {_describe(hint)}, got {type(value).__name__} {value!r}'
-    if isinstance(value, str) and 'e' in value.lower() and '.' not in value:
-        try:
-            float(value)
-        except ValueError:
-            return what
-        # YAML 1.1 (PyYAML) reads 1e-4, with no dot, as a string
-        what += f' (YAML reads {value} as text: write {float(value)!r} or !!float {value})'
-    return what
+    fix = number_text_hint(value)
+    return f'{what} ({fix})' if fix else what
 
 
 def checked_options(cls: type) -> type:

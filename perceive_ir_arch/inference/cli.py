@@ -53,13 +53,6 @@ DEFAULT_MAX_PIXELS = 300_000_000
 _FLAGS = {'weights': '--weights', 'opt': '--opt', 'semantic_weights': '--semantic-weights'}
 
 
-def _device(name: str, command: str):
-    try:
-        return select_device(name)
-    except (RuntimeError, ValueError) as exc:
-        raise SystemExit(f'perceive-ir {command}: {exc}') from None
-
-
 def _collect(inputs: Sequence[str], skip: str | None = None) -> list[tuple[str, str]]:
     """(path, name relative to its input) for files as given, globs, and folders scanned
     recursively (sorted) for images; the folder ``skip`` (the output folder) is not scanned."""
@@ -120,7 +113,7 @@ def _restore(args: argparse.Namespace) -> int:
             raise SystemExit(f'perceive-ir restore: the output {out!r} is the input itself; '
                              'choose another -o folder or a --suffix')
         targets[out] = path
-    device = _device(args.device, 'restore')
+    device = select_device(args.device)
     refusal = half_refusal(device, args.half)
     if refusal:  # before the network is read
         raise SystemExit(f'perceive-ir restore: --half {args.half} on {device}: {refusal}')
@@ -203,7 +196,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             assert len(box) == 3
         except (ValueError, AssertionError):
             raise SystemExit(f'perceive-ir evaluate: --crop {args.crop!r}: expected x,y,size, e.g. 40,60,96') from None
-    device = _device(args.device, 'evaluate')
+    device = select_device(args.device)
     result, shown = evaluate(args.models, args.data, args.benchmarks or None, args.protocol, device, args.half,
                              figure=args.figure, progress=not args.quiet)
     print(result.markdown())
@@ -272,7 +265,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
     scorer = create_scorer(args.prompts, clip_model=args.clip_model, clip_weights=args.clip_weights,
-                           device=_device(args.device, 'score'), batch_size=args.batch_size,
+                           device=select_device(args.device), batch_size=args.batch_size,
                            flag='--clip-weights', prompts_flag='--prompts')
     paths = _expand(args.inputs)
     if not paths:

@@ -19,7 +19,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -230,13 +230,12 @@ def benchmarks_of(root: str, wanted: Iterable[str] | str | None) -> list[Benchma
 
 def evaluate(models: Sequence[str], root: str, benchmarks: Iterable[str] | str | None = None,
              protocol: str = 'publisher', device: str | torch.device = 'auto', half: str | None = None,
-             figure: Sequence[str] = (), progress: bool = False,
-             restorers: dict[str, Any] | None = None) -> tuple[Evaluation, dict[str, dict[str, np.ndarray]]]:
+             figure: Sequence[str] = (), progress: bool = False
+             ) -> tuple[Evaluation, dict[str, dict[str, np.ndarray]]]:
     """Run ``models`` (names of the table, or weight files a restorer reads) on the
     benchmarks under ``root``; return the table and, for the images named in ``figure``
-    (``<benchmark>/<stem>``), their input, each model's output and the target.
-    ``restorers``: ready ``Restorer`` objects by model name (tests, or networks in memory);
-    ``progress``: a bar over models and images."""
+    (``<benchmark>/<stem>``), each model's input, output and target as its protocol cropped
+    them; ``progress``: a bar over models and images."""
     from tqdm import tqdm
 
     if protocol not in ('publisher', 'common'):
@@ -250,15 +249,12 @@ def evaluate(models: Sequence[str], root: str, benchmarks: Iterable[str] | str |
     shown: dict[str, dict[str, np.ndarray]] = {key: {} for key in figure}
     for name in models:
         entry = MODELS.get(name)
-        if entry is None and not os.path.isfile(name) and (restorers is None or name not in restorers):
+        if entry is None and not os.path.isfile(name):
             model_entry(name, '--models')  # "did you mean"
         used = (entry.protocol if entry is not None else WHOLE_IMAGE) if protocol == 'publisher' else COMMON
         protocols[name] = used
-        if restorers is not None and name in restorers:
-            restorer = restorers[name]
-        else:
-            # the release's bf16 on a GPU comes with its protocol (Restorer)
-            restorer = create_restorer(name, device=device, half=half, protocol=used.restore)
+        # the release's bf16 on a GPU comes with its protocol (Restorer)
+        restorer = create_restorer(name, device=device, half=half, protocol=used.restore)
         for bench in benches:
             if entry is not None and bench.task not in entry.tasks:
                 skipped.setdefault(name, []).append(bench.name)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from ..utils.errors import UserError
 from ..utils.suggest import did_you_mean
+from ..utils.yaml_file import number_text_hint
 from ..zoo import named_model
 
 __all__ = ['OptionError', 'check_option_values', 'TOP_LEVEL_KEYS']
@@ -122,19 +123,6 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
-def _hint(value: Any) -> str:
-    """PyYAML (YAML 1.1) reads 1e-4, with no dot, as text: say so."""
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return ''
-        if 'e' in value.lower() and '.' not in value:
-            return f'; YAML reads {value} as text: write {number!r} or !!float {value}'
-        return f'; write it without quotes: {value.strip()}'
-    return ''
-
-
 def _get(opt: Mapping[str, Any], path: str) -> tuple[bool, Any]:
     node: Any = opt
     for key in path.split('.'):
@@ -164,7 +152,8 @@ def check_option_values(opt: Any, is_train: bool, where: str) -> list[str]:
     for path, value in _walk(opt):
         kind = _kind(path)
         if kind is not None and not kind.accepts(value):
-            raise OptionError(f'{where}: {path}: expected {kind.what}, got {_shown(value)}{_hint(value)}')
+            raise OptionError(f'{where}: {path}: expected {kind.what}, got {_shown(value)}'
+                              + (f'; {hint}' if (hint := number_text_hint(value)) else ''))
     if is_train and isinstance(opt.get('val'), Mapping) and 'val_freq' not in opt['val']:
         raise OptionError(f'{where}: val.val_freq is missing; training validates every val_freq iterations '
                           '(or remove the val block)')

@@ -64,17 +64,19 @@ def _option_file(argv: list[str]) -> str | None:
     return None
 
 
-def _overrides(argv: list[str]) -> list[str]:
-    out, i = [], 0
+def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(the command line without ``--force_yml`` and its entries, those entries)."""
+    rest, entries, i = [], [], 0
     while i < len(argv):
         if argv[i] == '--force_yml':
             i += 1
             while i < len(argv) and not argv[i].startswith('--'):
-                out.append(argv[i])
+                entries.append(argv[i])
                 i += 1
             continue
+        rest.append(argv[i])
         i += 1
-    return out
+    return rest, entries
 
 
 def check_option_file(argv: list[str], is_train: bool) -> None:
@@ -85,7 +87,7 @@ def check_option_file(argv: list[str], is_train: bool) -> None:
         return  # BasicSR's own parser says -opt is required
     opt = read_yaml(path, '-opt')
     if isinstance(opt, dict):
-        for entry in _overrides(argv):
+        for entry in _split_overrides(argv)[1]:
             apply_override(opt, entry)
     for warning in check_option_values(opt, is_train, path):
         print(f'warning: {warning}', file=sys.stderr, flush=True)
@@ -97,18 +99,10 @@ def parse_options_with_lists(original: Callable) -> Callable:
     def parse(root_path: str, is_train: bool = True):
         argv = sys.argv
         check_option_file(argv, is_train)
-        kept, later, i = [], [], 0
-        while i < len(argv):
-            kept.append(argv[i])
-            if argv[i] == '--force_yml':
-                i += 1
-                while i < len(argv) and not argv[i].startswith('--'):
-                    (later if through_list(argv[i]) else kept).append(argv[i])
-                    i += 1
-                if kept[-1] == '--force_yml':
-                    kept.pop()
-                continue
-            i += 1
+        rest, entries = _split_overrides(argv)
+        later = [e for e in entries if through_list(e)]
+        kept = [e for e in entries if not through_list(e)]
+        kept = rest + (['--force_yml', *kept] if kept else [])
         sys.argv = kept
         try:
             opt, args = original(root_path, is_train)
